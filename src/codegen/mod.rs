@@ -1,0 +1,1 @@
+//! Code generation: [`crate::kernel::KernelSpec`] → native code with Cranelift.
