@@ -230,6 +230,25 @@ pub fn eval(spec: &KernelSpec, inputs: &[Scalar], scalars: &[f64]) -> Vec<Scalar
 /// # Panics
 /// If the spec is invalid ([`KernelSpec::validate`]) or `inputs`/`scalars` do not match it.
 pub fn eval_values(spec: &KernelSpec, inputs: &[Scalar], scalars: &[f64]) -> Vec<Scalar> {
+    eval_values_with(spec, inputs, scalars, &|_, _| None)
+}
+
+/// A substitute for some unary operations: given the op and its operand, `Some(result)`
+/// replaces the std definition, `None` keeps it.
+pub type UnaryOverride<'a> = &'a dyn Fn(UnaryOp, Scalar) -> Option<Scalar>;
+
+/// Like [`eval_values`], with unary operations optionally computed by `unary`. Tests use this
+/// to evaluate a spec with a compiled kernel's approximations in place of std's functions, so
+/// the rest of the program can be compared bit for bit.
+///
+/// # Panics
+/// If the spec is invalid ([`KernelSpec::validate`]) or `inputs`/`scalars` do not match it.
+pub fn eval_values_with(
+    spec: &KernelSpec,
+    inputs: &[Scalar],
+    scalars: &[f64],
+    unary: UnaryOverride<'_>,
+) -> Vec<Scalar> {
     if let Err(e) = spec.validate() {
         panic!("{e}");
     }
@@ -243,12 +262,17 @@ pub fn eval_values(spec: &KernelSpec, inputs: &[Scalar], scalars: &[f64]) -> Vec
         assert_eq!(x.ty(), *ty, "input {k} has the wrong type");
     }
     match spec.float {
-        ElemType::F32 => eval_in::<f32>(spec, inputs, scalars),
-        _ => eval_in::<f64>(spec, inputs, scalars),
+        ElemType::F32 => eval_in::<f32>(spec, inputs, scalars, unary),
+        _ => eval_in::<f64>(spec, inputs, scalars, unary),
     }
 }
 
-fn eval_in<T: Real>(spec: &KernelSpec, inputs: &[Scalar], scalars: &[f64]) -> Vec<Scalar> {
+fn eval_in<T: Real>(
+    spec: &KernelSpec,
+    inputs: &[Scalar],
+    scalars: &[f64],
+    unary: UnaryOverride<'_>,
+) -> Vec<Scalar> {
     let mut v: Vec<Scalar> = Vec::with_capacity(spec.body.len());
     let f = |v: &[Scalar], id: ValueId| T::unwrap(v[id.0 as usize]);
     let b = |v: &[Scalar], id: ValueId| match v[id.0 as usize] {
@@ -260,7 +284,13 @@ fn eval_in<T: Real>(spec: &KernelSpec, inputs: &[Scalar], scalars: &[f64]) -> Ve
             Inst::Input(n) => inputs[n as usize],
             Inst::Scalar(n) => T::from_f64(scalars[n as usize]).wrap(),
             Inst::Const(c) => T::from_f64(c).wrap(),
-            Inst::Unary(op, a) => T::unary(op, f(&v, a)).wrap(),
+            Inst::Unary(op, a) => {
+                let x = f(&v, a);
+                match unary(op, x.wrap()) {
+                    Some(r) => T::unwrap(r).wrap(),
+                    None => T::unary(op, x).wrap(),
+                }
+            }
             Inst::Binary(op, a, c) => T::binary(op, f(&v, a), f(&v, c)).wrap(),
             Inst::Compare(op, a, c) => {
                 let (x, y) = (f(&v, a), f(&v, c));
@@ -333,6 +363,15 @@ fn eval_in<T: Real>(spec: &KernelSpec, inputs: &[Scalar], scalars: &[f64]) -> Ve
 /// `spec.num_bindings()` pointers and strides, `spec.num_scalars` scalars, every addressed element
 /// in bounds and aligned.
 pub unsafe fn run(spec: &KernelSpec, args: &KernelArgs) {
+    // SAFETY: forwarded from the caller.
+    unsafe { run_with(spec, args, &|_, _| None) }
+}
+
+/// [`run`] with unary operations optionally computed by `unary` (see [`eval_values_with`]).
+///
+/// # Safety
+/// As for [`run`].
+pub unsafe fn run_with(spec: &KernelSpec, args: &KernelArgs, unary: UnaryOverride<'_>) {
     let nb = spec.num_bindings();
     let ni = spec.inputs.len();
     // SAFETY: the caller guarantees the arrays hold `nb` (resp. `num_scalars`) entries.
@@ -366,9 +405,10 @@ pub unsafe fn run(spec: &KernelSpec, args: &KernelArgs) {
                 // SAFETY: in bounds and aligned per the KernelArgs contract.
                 inputs.push(unsafe { Scalar::read(ty, addr(b, r, c)) });
             }
-            for (k, out) in eval(spec, &inputs, scalars).into_iter().enumerate() {
+            let values = eval_values_with(spec, &inputs, scalars, unary);
+            for (k, out) in spec.outputs.iter().enumerate() {
                 // SAFETY: in bounds and aligned per the KernelArgs contract.
-                unsafe { out.write(addr(ni + k, r, c)) };
+                unsafe { values[out.value.0 as usize].write(addr(ni + k, r, c)) };
             }
         }
     }

@@ -1,0 +1,4 @@
+//! Tests of the code generator against the reference interpreter and Rust std.
+
+mod harness;
+mod ops;
