@@ -53,7 +53,7 @@ pub fn emit_log(b: &mut FunctionBuilder, cx: MathCx, x: Value) -> Value {
     log_f32(&mut e, x)
 }
 
-/// `ln(1 + x)` for `f32`/`f32x4` values (max error 2 ULP vs std; exact for tiny `x`, keeps
+/// `ln(1 + x)` for `f32`/`f32x4` values (max error 1 ULP vs std; exact for tiny `x`, keeps
 /// `-0.0`, `-inf` at −1, NaN below −1).
 pub fn emit_log1p(b: &mut FunctionBuilder, cx: MathCx, x: Value) -> Value {
     let mut e = Em::new(b, cx);
