@@ -16,7 +16,6 @@ use burn_std::Shape;
 
 use super::optimization::ElemwiseOptimization;
 use super::translate::{Node, Operand, Planned, classify, elem_type};
-use crate::codegen;
 use crate::fusion::PinnOptimization;
 use crate::kernel::{ElemType, Inst, KernelSpec, Output, ValueId};
 
@@ -162,11 +161,8 @@ impl ElemwiseFuser {
         self.float.unwrap_or(ElemType::F32)
     }
 
-    /// Append `planned` to the chain. Returns false (and leaves the chain as it was) if the
-    /// code generator could not compile the result.
-    fn take(&mut self, planned: &Planned<'_>) -> bool {
-        let snapshot = (self.body.len(), self.inputs.clone(), self.defined.clone());
-        let (scalars_len, float) = (self.scalars.len(), self.float);
+    /// Append `planned` to the chain.
+    fn take(&mut self, planned: &Planned<'_>) {
         if planned.float.is_some() {
             self.float = planned.float;
         }
@@ -189,23 +185,12 @@ impl ElemwiseFuser {
             },
             Node::BoolToFloat => Inst::Cast(args[0], self.float_type()),
         };
-        if !codegen::supports(&inst, self.float_type()) {
-            // Roll back: forget new inputs/scalars and instructions.
-            self.body.truncate(snapshot.0);
-            self.inputs = snapshot.1;
-            self.defined = snapshot.2;
-            self.scalars.truncate(scalars_len);
-            self.float = float;
-            self.values.retain(|_, v| (v.0 as usize) < snapshot.0);
-            return false;
-        }
         let v = self.push(inst);
         self.values.insert(planned.out.id, v);
         self.defined.push(planned.out.clone());
         if self.shape.is_none() {
             self.shape = Some(planned.out.shape.clone());
         }
-        true
     }
 
     /// The kernel and bookkeeping for the operations taken so far.
@@ -273,10 +258,11 @@ impl OperationFuser<PinnOptimization> for ElemwiseFuser {
             self.close();
             return;
         };
-        if !self.fits(&planned) || !self.take(&planned) {
+        if !self.fits(&planned) {
             self.close();
             return;
         }
+        self.take(&planned);
         self.ops.push(operation.clone());
         self.num_compute += 1;
     }
