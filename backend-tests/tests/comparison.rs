@@ -5,15 +5,28 @@
 use backend_tests::*;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor, TensorData};
+use proptest::prelude::*;
 
 const CASES: u32 = 24;
 
 /// Values drawn from a small set so that equal pairs are frequent, plus the specials.
-fn clustered() -> proptest::strategy::BoxedStrategy<f32> {
-    use proptest::prelude::*;
+fn clustered() -> BoxedStrategy<f32> {
     prop_oneof![
         3 => proptest::sample::select(vec![-2.0f32, -1.0, 0.0, -0.0, 1.0, 2.0]),
         1 => float_any(3.0),
+    ]
+    .boxed()
+}
+
+/// [`clustered`] without NaN.
+///
+/// ndarray 0.21's SIMD comparisons mis-handle NaN at some positions (`NaN == -1.0` reads
+/// `true` for the NaN at index 29 of a [2, 4, 4] tensor), a reference-backend bug: with NaN in
+/// the inputs pinn-jit is checked against the eager path and the host instead.
+fn clustered_no_nan() -> BoxedStrategy<f32> {
+    prop_oneof![
+        3 => proptest::sample::select(vec![-2.0f32, -1.0, 0.0, -0.0, 1.0, 2.0]),
+        1 => float_no_nan(3.0),
     ]
     .boxed()
 }
@@ -27,10 +40,15 @@ macro_rules! cmp {
                 let $b: Tensor<B, 3> = ft::<B, 3>(b);
                 ($body).into_data()
             }
-            run(CASES, broadcast_pair::<3>(clustered(), clustered()), |(a, b)| {
+            run(CASES, broadcast_pair::<3>(clustered_no_nan(), clustered_no_nan()), |(a, b)| {
                 triple!(prog, Tol::EXACT, &a, &b)?;
                 let (a64, b64) = (to_dtype(&a, DType::F64), to_dtype(&b, DType::F64));
                 triple!(prog, Tol::EXACT, &a64, &b64)
+            });
+            run(CASES, broadcast_pair::<3>(clustered(), clustered()), |(a, b)| {
+                pair!(prog, Jit, Eager, Tol::EXACT, &a, &b)?;
+                let (a64, b64) = (to_dtype(&a, DType::F64), to_dtype(&b, DType::F64));
+                pair!(prog, Jit, Eager, Tol::EXACT, &a64, &b64)
             });
         }
     };
@@ -54,9 +72,14 @@ macro_rules! cmp_scalar {
                 f32::NEG_INFINITY,
                 f32::NAN,
             ]);
-            run(CASES, (tensor::<3>(true, clustered()), scalars), |(a, s)| {
+            let scalars_no_nan = scalars.clone().prop_filter("no NaN", |s| !s.is_nan());
+            run(CASES, (tensor::<3>(true, clustered_no_nan()), scalars_no_nan), |(a, s)| {
                 triple!(prog, Tol::EXACT, &a, s)?;
                 triple!(prog, Tol::EXACT, &to_dtype(&a, DType::F64), s)
+            });
+            run(CASES, (tensor::<3>(true, clustered()), scalars), |(a, s)| {
+                pair!(prog, Jit, Eager, Tol::EXACT, &a, s)?;
+                pair!(prog, Jit, Eager, Tol::EXACT, &to_dtype(&a, DType::F64), s)
             });
         }
     };
@@ -88,7 +111,7 @@ cmp!(max_pair_via_mask, |a, b| {
 cmp!(min_pair_via_mask, |a, b| a.min_pair(b));
 cmp!(is_close, |a, b| a.is_close(b, Some(1e-3), Some(1e-3)));
 cmp!(mask_float_arith, |a, b| {
-    let m = a.clone().lower(b.clone()).float();
+    let m = a.clone().lower(b.clone()).float().cast(a.dtype());
     m.clone() * a + (m.neg() + 1.0) * b
 });
 
@@ -145,6 +168,22 @@ fn specials_grid() {
         ]
     }
     let d = TensorData::new(SPECIALS.to_vec(), [SPECIALS.len()]);
-    triple!(prog, Tol::EXACT, &d).unwrap();
-    triple!(prog, Tol::EXACT, &to_dtype(&d, DType::F64)).unwrap();
+    let n = SPECIALS.len();
+    let grid = |f: fn(f32, f32) -> bool| {
+        let v: Vec<bool> = (0..n * n)
+            .map(|k| f(SPECIALS[k / n], SPECIALS[k % n]))
+            .collect();
+        TensorData::new(v, [n, n])
+    };
+    let oracle = vec![
+        grid(|a, b| a == b),
+        grid(|a, b| a > b),
+        grid(|a, b| a >= b),
+        grid(|a, b| a < b),
+        grid(|a, b| a <= b),
+        grid(|a, b| a != b),
+    ];
+    compare("jit vs host", prog::<Jit>(&d), oracle.clone(), Tol::EXACT).unwrap();
+    compare("jit vs host", prog::<Jit>(&to_dtype(&d, DType::F64)), oracle, Tol::EXACT).unwrap();
+    pair!(prog, Jit, Eager, Tol::EXACT, &d).unwrap();
 }
