@@ -326,16 +326,59 @@ pub fn compare(
     Ok(())
 }
 
-/// Check the backend under test against the reference and the eager path. On failure the
-/// message says which pairs agree, which classifies the mismatch: `jit != ndarray` with
-/// `jit == eager` is a reference discrepancy (burn-flex semantics), `eager == ndarray` with
-/// `jit` differing is a pinn-jit bug.
+/// What one backend returned: its outputs, or the message of the panic it raised.
+pub type Outcome = Result<Vec<TensorData>, String>;
+
+/// Run a program on one backend, catching panics.
+pub fn outcome<O: Outputs>(f: impl FnOnce() -> O) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f().outputs())).map_err(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "<non-string panic>".into())
+    })
+}
+
+/// Check the backend under test against the reference and the eager path.
+///
+/// - All three return: `jit` must match `reference` and `eager` within `tol`. On failure the
+///   message lists every disagreeing pair, which classifies the mismatch: `jit != ndarray`
+///   with `jit == eager` is a reference discrepancy (burn-flex semantics), `eager == ndarray`
+///   with `jit` differing is a pinn-jit bug.
+/// - Only the reference panics (ndarray 0.21 lacks broadcasting in several binary ops and
+///   zero-size support in some kernels): `jit` must match `eager`.
+/// - `jit` panics, or `eager` panics while `jit` does not, or all panic: failure.
 pub fn compare_triple(
-    jit: Vec<TensorData>,
-    eager: Vec<TensorData>,
-    reference: Vec<TensorData>,
+    jit: Outcome,
+    eager: Outcome,
+    reference: Outcome,
     tol: Tol,
 ) -> Result<(), TestCaseError> {
+    let (jit, eager) = match (jit, eager) {
+        (Ok(j), Ok(e)) => (j, e),
+        (Err(j), Ok(_)) => {
+            return Err(TestCaseError::fail(format!(
+                "pinn-jit panicked where burn-flex (eager) did not: {j}"
+            )));
+        }
+        (Ok(_), Err(e)) => {
+            return Err(TestCaseError::fail(format!(
+                "eager burn-flex panicked where pinn-jit did not: {e}"
+            )));
+        }
+        (Err(j), Err(e)) => {
+            let r = match &reference {
+                Ok(_) => "ndarray returned",
+                Err(_) => "ndarray panicked too",
+            };
+            return Err(TestCaseError::fail(format!(
+                "pinn-jit and eager burn-flex panicked ({r}): jit: {j}; eager: {e}"
+            )));
+        }
+    };
+    let Ok(reference) = reference else {
+        return compare("jit vs eager flex (ndarray panicked)", jit, eager, tol);
+    };
     let vs_ref = compare("jit vs ndarray", jit.clone(), reference.clone(), tol);
     let vs_eager = compare("jit vs eager flex", jit, eager.clone(), tol);
     if vs_ref.is_ok() && vs_eager.is_ok() {
@@ -343,28 +386,22 @@ pub fn compare_triple(
     }
     let eager_vs_ref = compare("eager flex vs ndarray", eager, reference, tol);
     let mut msg = String::new();
-    for r in [vs_ref, vs_eager, eager_vs_ref] {
-        match r {
-            Ok(()) => {}
-            Err(e) => {
-                msg.push_str(&e.to_string());
-                msg.push('\n');
-            }
-        }
+    for e in [vs_ref, vs_eager, eager_vs_ref].into_iter().filter_map(Result::err) {
+        msg.push_str(&e.to_string());
+        msg.push('\n');
     }
     Err(TestCaseError::fail(msg))
 }
 
-/// Run `$prog::<B>($args..)` on [`Jit`], [`Eager`] and [`Ref`]; check Jit against the
-/// reference and against the eager path, both within `$tol`. Evaluates to
-/// `Result<(), TestCaseError>`.
+/// Run `$prog::<B>($args..)` on [`Jit`], [`Eager`] and [`Ref`] (catching panics) and check
+/// with [`compare_triple`] within `$tol`. Evaluates to `Result<(), TestCaseError>`.
 #[macro_export]
 macro_rules! triple {
     ($prog:ident, $tol:expr $(, $arg:expr)* $(,)?) => {{
         let tol: $crate::Tol = $tol;
-        let jit = $crate::Outputs::outputs($prog::<$crate::Jit>($($arg),*));
-        let eager = $crate::Outputs::outputs($prog::<$crate::Eager>($($arg),*));
-        let reference = $crate::Outputs::outputs($prog::<$crate::Ref>($($arg),*));
+        let jit = $crate::outcome(|| $prog::<$crate::Jit>($($arg),*));
+        let eager = $crate::outcome(|| $prog::<$crate::Eager>($($arg),*));
+        let reference = $crate::outcome(|| $prog::<$crate::Ref>($($arg),*));
         $crate::compare_triple(jit, eager, reference, tol)
     }};
 }

@@ -176,10 +176,12 @@ scalar!(
     TRANS64,
     |x, s| x.powf_scalar(s)
 );
+// Exponents: finite or NaN. An infinite or huge exponent panics in Burn's own
+// `Scalar::try_as_integer` (`to_i64().unwrap()`) on every backend, before reaching one.
 scalar!(
     powf_s_specials,
     float_any(100.0),
-    float_any(4.0),
+    prop_oneof![4 => float_in(-4.0, 4.0), 1 => Just(f32::NAN)],
     Tol::TRANS,
     TRANS64,
     |x, s| x.powf_scalar(s)
@@ -198,8 +200,9 @@ fn clamp_s() {
             float_in(0.0, 10.0),
         ),
         |(d, lo, hi)| {
-            triple!(prog, Tol::EXACT, &d, lo, hi)?;
-            triple!(prog, Tol::EXACT, &to_dtype(&d, DType::F64), lo, hi)
+            // Sign of zero unspecified when a bound is ±0 and x is ∓0 (flex and ndarray differ).
+            triple!(prog, Tol::VALUE, &d, lo, hi)?;
+            triple!(prog, Tol::VALUE, &to_dtype(&d, DType::F64), lo, hi)
         },
     );
 }

@@ -5,7 +5,7 @@
 
 use backend_tests::*;
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Int, Tensor, TensorData};
+use burn::tensor::{DType, ElementConversion, Int, Tensor, TensorData};
 use proptest::prelude::*;
 
 const CASES: u32 = 24;
@@ -101,13 +101,13 @@ int_unary!(float_roundtrip, ints(), |x| (x.float() * 0.5).int());
 int_unary!(bitwise_not, ints(), |x| x.bitwise_not());
 int_unary!(bitwise_scalar, ints(), |x| x
     .clone()
-    .bitwise_and_scalar(0x5a)
-    .bitwise_or_scalar(3)
-    .bitwise_xor_scalar(-1));
+    .bitwise_and_scalar(0x5a.elem())
+    .bitwise_or_scalar(3.elem())
+    .bitwise_xor_scalar((-1).elem()));
 int_unary!(shift_left, int_tensor::<3>(true, -1000, 1000), |x| x
-    .bitwise_left_shift_scalar(3));
+    .bitwise_left_shift_scalar(3.elem()));
 int_unary!(shift_right, int_tensor::<3>(true, 0, 100000), |x| x
-    .bitwise_right_shift_scalar(2));
+    .bitwise_right_shift_scalar(2.elem()));
 int_unary!(sum_dims, ints(), |x| x.sum_dim(1));
 int_unary!(sum, ints(), |x| x.sum());
 int_unary!(prod_dim, int_tensor::<3>(true, -4, 4), |x| x.prod_dim(2));
