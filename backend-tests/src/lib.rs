@@ -87,7 +87,11 @@ impl Tol {
     };
     /// Relative + absolute tolerance.
     pub const fn new(rtol: f64, atol: f64) -> Tol {
-        Tol { rtol, atol, ulps: 0 }
+        Tol {
+            rtol,
+            atol,
+            ulps: 0,
+        }
     }
     /// ULP tolerance (plus a small absolute one for results near zero).
     pub const fn ulps(ulps: u64, atol: f64) -> Tol {
@@ -206,11 +210,7 @@ pub fn close(actual: &TensorData, expected: &TensorData, tol: Tol) -> Result<(),
     let mut count = 0usize;
     match ka {
         Kind::Float => {
-            for (i, (a, b)) in actual
-                .iter::<f64>()
-                .zip(expected.iter::<f64>())
-                .enumerate()
-            {
+            for (i, (a, b)) in actual.iter::<f64>().zip(expected.iter::<f64>()).enumerate() {
                 if !float_close(a, b, tol, actual.dtype) {
                     count += 1;
                     if bad.len() < 8 {
@@ -220,11 +220,7 @@ pub fn close(actual: &TensorData, expected: &TensorData, tol: Tol) -> Result<(),
             }
         }
         Kind::Int => {
-            for (i, (a, b)) in actual
-                .iter::<i64>()
-                .zip(expected.iter::<i64>())
-                .enumerate()
-            {
+            for (i, (a, b)) in actual.iter::<i64>().zip(expected.iter::<i64>()).enumerate() {
                 if a != b {
                     count += 1;
                     if bad.len() < 8 {
@@ -386,7 +382,10 @@ pub fn compare_triple(
     }
     let eager_vs_ref = compare("eager flex vs ndarray", eager, reference, tol);
     let mut msg = String::new();
-    for e in [vs_ref, vs_eager, eager_vs_ref].into_iter().filter_map(Result::err) {
+    for e in [vs_ref, vs_eager, eager_vs_ref]
+        .into_iter()
+        .filter_map(Result::err)
+    {
         msg.push_str(&e.to_string());
         msg.push('\n');
     }
@@ -608,10 +607,7 @@ pub fn tensor_of(shape: Vec<usize>, values: BoxedStrategy<f32>) -> BoxedStrategy
 }
 
 /// Float data of a random rank-`D` shape with values from `values`.
-pub fn tensor<const D: usize>(
-    allow_zero: bool,
-    values: BoxedStrategy<f32>,
-) -> BoxedStrategy<Data> {
+pub fn tensor<const D: usize>(allow_zero: bool, values: BoxedStrategy<f32>) -> BoxedStrategy<Data> {
     shape::<D>(allow_zero)
         .prop_flat_map(move |s| tensor_of(s.to_vec(), values.clone()))
         .boxed()
@@ -624,7 +620,12 @@ pub fn tensor_pair<const D: usize>(
     b: BoxedStrategy<f32>,
 ) -> BoxedStrategy<(Data, Data)> {
     shape::<D>(allow_zero)
-        .prop_flat_map(move |s| (tensor_of(s.to_vec(), a.clone()), tensor_of(s.to_vec(), b.clone())))
+        .prop_flat_map(move |s| {
+            (
+                tensor_of(s.to_vec(), a.clone()),
+                tensor_of(s.to_vec(), b.clone()),
+            )
+        })
         .boxed()
 }
 
@@ -748,7 +749,14 @@ mod tests {
         assert!(close(&d(vec![0.0]), &d(vec![-0.0]), Tol::VALUE).is_ok());
         assert!(close(&d(vec![1.0]), &d(vec![f32::NAN]), Tol::LOOSE).is_err());
         assert!(close(&d(vec![f32::INFINITY]), &d(vec![f32::MAX]), Tol::LOOSE).is_err());
-        assert!(close(&d(vec![f32::INFINITY]), &d(vec![f32::NEG_INFINITY]), Tol::VALUE).is_err());
+        assert!(
+            close(
+                &d(vec![f32::INFINITY]),
+                &d(vec![f32::NEG_INFINITY]),
+                Tol::VALUE
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -766,7 +774,14 @@ mod tests {
 
     #[test]
     fn shape_and_kind_mismatches() {
-        assert!(close(&d(vec![1.0, 2.0]), &TensorData::new(vec![1.0f32, 2.0], [2, 1]), Tol::LOOSE).is_err());
+        assert!(
+            close(
+                &d(vec![1.0, 2.0]),
+                &TensorData::new(vec![1.0f32, 2.0], [2, 1]),
+                Tol::LOOSE
+            )
+            .is_err()
+        );
         let ints = TensorData::new(vec![1i64, 2], [2]);
         let ints32 = TensorData::new(vec![1i32, 2], [2]);
         assert!(close(&ints32, &ints, Tol::EXACT).is_ok());

@@ -59,8 +59,12 @@ fn grads<B: AutodiffBackend>(x: &TensorData, y: &TensorData, ops: &[(u8, f32)]) 
     let loss = acc.clone().sum() + (acc * y.clone()).mean();
     let g = loss.backward();
     vec![
-        x.grad(&g).map(|t| t.into_data()).unwrap_or_else(|| x.zeros_like().inner().into_data()),
-        y.grad(&g).map(|t| t.into_data()).unwrap_or_else(|| y.zeros_like().inner().into_data()),
+        x.grad(&g)
+            .map(|t| t.into_data())
+            .unwrap_or_else(|| x.zeros_like().inner().into_data()),
+        y.grad(&g)
+            .map(|t| t.into_data())
+            .unwrap_or_else(|| y.zeros_like().inner().into_data()),
     ]
 }
 
@@ -74,7 +78,9 @@ fn inputs(max_ops: usize) -> impl Strategy<Value = (Data, Data, Vec<(u8, f32)>)>
 
 #[test]
 fn random_compositions_f32() {
-    run(CASES * 2, inputs(8), |(x, y, ops)| ad_triple!(grads, GRAD, &x, &y, &ops));
+    run(CASES * 2, inputs(8), |(x, y, ops)| {
+        ad_triple!(grads, GRAD, &x, &y, &ops)
+    });
 }
 
 #[test]
@@ -101,7 +107,11 @@ fn long_compositions() {
 /// A two-layer MLP with broadcast bias, matmul, activations and a reduction loss.
 #[test]
 fn mlp_gradients() {
-    fn prog<B: AutodiffBackend>(x: &TensorData, w1: &TensorData, w2: &TensorData) -> Vec<TensorData> {
+    fn prog<B: AutodiffBackend>(
+        x: &TensorData,
+        w1: &TensorData,
+        w2: &TensorData,
+    ) -> Vec<TensorData> {
         let x: Tensor<B, 2> = ft::<B, 2>(x);
         let w1: Tensor<B, 2> = ft::<B, 2>(w1).require_grad();
         let w2: Tensor<B, 2> = ft::<B, 2>(w2).require_grad();
@@ -123,7 +133,9 @@ fn mlp_gradients() {
             tensor_of(vec![h, o], float_in(-1.0, 1.0)),
         )
     });
-    run(CASES, strat, |(x, w1, w2)| ad_triple!(prog, GRAD, &x, &w1, &w2));
+    run(CASES, strat, |(x, w1, w2)| {
+        ad_triple!(prog, GRAD, &x, &w1, &w2)
+    });
 }
 
 /// Gradients through broadcasting, views (transpose, slice, flip), cat, reductions over dims,
@@ -141,7 +153,10 @@ fn structural_gradients() {
         let d = x.clone().max_pair(y.clone()).mean_dim(1);
         let loss = c.sum() + d.sum() * 0.5 + (x.clone() * y.clone()).slice([0..m, 0..1]).sum();
         let g = loss.backward();
-        vec![x.grad(&g).unwrap().into_data(), y.grad(&g).unwrap().into_data()]
+        vec![
+            x.grad(&g).unwrap().into_data(),
+            y.grad(&g).unwrap().into_data(),
+        ]
     }
     run(
         CASES,
@@ -191,9 +206,13 @@ fn leaf_reuse_and_detached_gradients() {
         let du = x.grad(&g).unwrap();
         // New graph that uses the first gradient as a constant.
         let x2 = x.clone().detach().require_grad();
-        let r = (Tensor::<B, 1>::from_inner(du.clone()) * x2.clone()).exp().sum();
+        let r = (Tensor::<B, 1>::from_inner(du.clone()) * x2.clone())
+            .exp()
+            .sum();
         let g2 = r.backward();
         vec![du.into_data(), x2.grad(&g2).unwrap().into_data()]
     }
-    run(CASES, tensor::<1>(false, float_in(-1.0, 1.0)), |x| ad_triple!(prog, GRAD, &x));
+    run(CASES, tensor::<1>(false, float_in(-1.0, 1.0)), |x| {
+        ad_triple!(prog, GRAD, &x)
+    });
 }

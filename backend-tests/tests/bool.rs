@@ -30,7 +30,9 @@ macro_rules! bool_binary {
                 let $b: Tensor<B, 3, Bool> = bt::<B, 3>(b);
                 ($body).into_data()
             }
-            run(CASES, bool_pair(), |(a, b)| triple!(prog, Tol::EXACT, &a, &b));
+            run(CASES, bool_pair(), |(a, b)| {
+                triple!(prog, Tol::EXACT, &a, &b)
+            });
         }
     };
 }
@@ -74,7 +76,10 @@ bool_unary!(any_dim, |x| x.any_dim(0));
 bool_unary!(all_dim, |x| x.all_dim(2));
 bool_unary!(equal_elem, |x| x.equal_elem(true));
 bool_unary!(flip_transpose, |x| x.flip([0, 1]).transpose().bool_not());
-bool_unary!(cat_repeat, |x| Tensor::cat(vec![x.clone(), x.repeat_dim(2, 2)], 2));
+bool_unary!(cat_repeat, |x| Tensor::cat(
+    vec![x.clone(), x.repeat_dim(2, 2)],
+    2
+));
 bool_unary!(swap_permute, |x| x.permute([1, 2, 0]).swap_dims(0, 2));
 
 #[test]
@@ -100,14 +105,20 @@ fn bool_indexing() {
             x.clone().gather(1, g_idx).into_data(),
             x.clone().slice([0..m, 0..n.min(2)]).into_data(),
             x.clone()
-                .slice_assign([0..1, 0..1], Tensor::<B, 2, Bool>::from_data([[true]], &dev::<B>()))
+                .slice_assign(
+                    [0..1, 0..1],
+                    Tensor::<B, 2, Bool>::from_data([[true]], &dev::<B>()),
+                )
                 .into_data(),
             x.clone().reshape([1, m * n]).expand([3, m * n]).into_data(),
             Tensor::<B, 2, Bool>::full([2, 3], true, &dev::<B>()).into_data(),
         ]
     }
     let strat = shape::<2>(false).prop_flat_map(|s| {
-        (bool_tensor_of(s.to_vec()), int_tensor_of(vec![3], 0, s[1] as i64 - 1))
+        (
+            bool_tensor_of(s.to_vec()),
+            int_tensor_of(vec![3], 0, s[1] as i64 - 1),
+        )
     });
     run(CASES, strat, |(d, idx)| triple!(prog, Tol::EXACT, &d, &idx));
 }
@@ -121,7 +132,10 @@ fn comparison_masks_combined() {
         let b: Tensor<B, 3> = ft(b);
         let m1 = a.clone().greater_elem(0.0);
         let m2 = b.clone().lower_equal(a.clone());
-        let m = m1.clone().bool_and(m2.bool_not()).bool_or(m1.equal(b.clone().is_nan()));
+        let m = m1
+            .clone()
+            .bool_and(m2.bool_not())
+            .bool_or(m1.equal(b.clone().is_nan()));
         (a.mask_where(m.clone(), b) + m.float()).into_data()
     }
     run(

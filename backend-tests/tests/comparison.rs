@@ -40,16 +40,24 @@ macro_rules! cmp {
                 let $b: Tensor<B, 3> = ft::<B, 3>(b);
                 ($body).into_data()
             }
-            run(CASES, broadcast_pair::<3>(clustered_no_nan(), clustered_no_nan()), |(a, b)| {
-                triple!(prog, Tol::EXACT, &a, &b)?;
-                let (a64, b64) = (to_dtype(&a, DType::F64), to_dtype(&b, DType::F64));
-                triple!(prog, Tol::EXACT, &a64, &b64)
-            });
-            run(CASES, broadcast_pair::<3>(clustered(), clustered()), |(a, b)| {
-                pair!(prog, Jit, Eager, Tol::EXACT, &a, &b)?;
-                let (a64, b64) = (to_dtype(&a, DType::F64), to_dtype(&b, DType::F64));
-                pair!(prog, Jit, Eager, Tol::EXACT, &a64, &b64)
-            });
+            run(
+                CASES,
+                broadcast_pair::<3>(clustered_no_nan(), clustered_no_nan()),
+                |(a, b)| {
+                    triple!(prog, Tol::EXACT, &a, &b)?;
+                    let (a64, b64) = (to_dtype(&a, DType::F64), to_dtype(&b, DType::F64));
+                    triple!(prog, Tol::EXACT, &a64, &b64)
+                },
+            );
+            run(
+                CASES,
+                broadcast_pair::<3>(clustered(), clustered()),
+                |(a, b)| {
+                    pair!(prog, Jit, Eager, Tol::EXACT, &a, &b)?;
+                    let (a64, b64) = (to_dtype(&a, DType::F64), to_dtype(&b, DType::F64));
+                    pair!(prog, Jit, Eager, Tol::EXACT, &a64, &b64)
+                },
+            );
         }
     };
 }
@@ -73,14 +81,22 @@ macro_rules! cmp_scalar {
                 f32::NAN,
             ]);
             let scalars_no_nan = scalars.clone().prop_filter("no NaN", |s| !s.is_nan());
-            run(CASES, (tensor::<3>(true, clustered_no_nan()), scalars_no_nan), |(a, s)| {
-                triple!(prog, Tol::EXACT, &a, s)?;
-                triple!(prog, Tol::EXACT, &to_dtype(&a, DType::F64), s)
-            });
-            run(CASES, (tensor::<3>(true, clustered()), scalars), |(a, s)| {
-                pair!(prog, Jit, Eager, Tol::EXACT, &a, s)?;
-                pair!(prog, Jit, Eager, Tol::EXACT, &to_dtype(&a, DType::F64), s)
-            });
+            run(
+                CASES,
+                (tensor::<3>(true, clustered_no_nan()), scalars_no_nan),
+                |(a, s)| {
+                    triple!(prog, Tol::EXACT, &a, s)?;
+                    triple!(prog, Tol::EXACT, &to_dtype(&a, DType::F64), s)
+                },
+            );
+            run(
+                CASES,
+                (tensor::<3>(true, clustered()), scalars),
+                |(a, s)| {
+                    pair!(prog, Jit, Eager, Tol::EXACT, &a, s)?;
+                    pair!(prog, Jit, Eager, Tol::EXACT, &to_dtype(&a, DType::F64), s)
+                },
+            );
         }
     };
 }
@@ -184,6 +200,12 @@ fn specials_grid() {
         grid(|a, b| a != b),
     ];
     compare("jit vs host", prog::<Jit>(&d), oracle.clone(), Tol::EXACT).unwrap();
-    compare("jit vs host", prog::<Jit>(&to_dtype(&d, DType::F64)), oracle, Tol::EXACT).unwrap();
+    compare(
+        "jit vs host",
+        prog::<Jit>(&to_dtype(&d, DType::F64)),
+        oracle,
+        Tol::EXACT,
+    )
+    .unwrap();
     pair!(prog, Jit, Eager, Tol::EXACT, &d).unwrap();
 }

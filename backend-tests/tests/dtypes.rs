@@ -36,7 +36,10 @@ fn f64_chain() {
 /// host computation on the same (rounded) inputs.
 #[test]
 fn half_precision_chains() {
-    for (dtype, tol) in [(DType::F16, Tol::new(4e-3, 1e-3)), (DType::BF16, Tol::new(3e-2, 1e-2))] {
+    for (dtype, tol) in [
+        (DType::F16, Tol::new(4e-3, 1e-3)),
+        (DType::BF16, Tol::new(3e-2, 1e-2)),
+    ] {
         run(CASES, tensor::<2>(true, float_in(-4.0, 4.0)), |d| {
             let h = to_dtype(&d, dtype);
             pair!(chain, Jit, Eager, Tol::EXACT, &h)?;
@@ -59,7 +62,10 @@ fn half_precision_transcendentals() {
             x.abs().log1p().into_data(),
         ]
     }
-    for (dtype, tol) in [(DType::F16, Tol::new(4e-3, 1e-3)), (DType::BF16, Tol::new(3e-2, 1e-2))] {
+    for (dtype, tol) in [
+        (DType::F16, Tol::new(4e-3, 1e-3)),
+        (DType::BF16, Tol::new(3e-2, 1e-2)),
+    ] {
         run(CASES, tensor::<1>(true, float_in(-3.0, 3.0)), |d| {
             let h = to_dtype(&d, dtype);
             pair!(prog, Jit, Eager, Tol::EXACT, &h)?;
@@ -91,7 +97,12 @@ fn float_casts() {
             y.cast(FloatDType::F32).into_data(),
         ]
     }
-    for to in [FloatDType::F64, FloatDType::F32, FloatDType::F16, FloatDType::BF16] {
+    for to in [
+        FloatDType::F64,
+        FloatDType::F32,
+        FloatDType::F16,
+        FloatDType::BF16,
+    ] {
         run(CASES, tensor::<2>(true, float_any(1e5)), |d| {
             // ndarray cannot hold f16/bf16 (it panics): checked against the eager path then.
             triple!(prog, Tol::EXACT, &d, to)
@@ -156,7 +167,10 @@ fn f64_precision_preserved() {
         let x: Tensor<B, 1> = ft(d);
         ((x.clone() + 1e-12) * 3.0 - x * 2.0).into_data()
     }
-    let d = TensorData::new(vec![1.0f64 + 1e-15, 0.1, 1e300, -1e-300, 123_456_789.123_456_78], [5]);
+    let d = TensorData::new(
+        vec![1.0f64 + 1e-15, 0.1, 1e300, -1e-300, 123_456_789.123_456_78],
+        [5],
+    );
     triple!(prog, Tol::EXACT, &d).unwrap();
     let host = map_float(&d, |v| v, |w| (w + 1e-12) * 3.0 - w * 2.0);
     assert_close(&prog::<Jit>(&d), &host, Tol::EXACT);
@@ -208,7 +222,12 @@ fn f16_overflow_to_inf() {
         pair!(prog, Jit, Eager, Tol::EXACT, &h)?;
         let host: Vec<f32> = h.iter::<f32>().map(|v| v * 100.0).collect();
         let host = TensorData::new(host, h.shape.clone()).convert_dtype(DType::F16);
-        compare("jit vs host", vec![prog::<Jit>(&h)], vec![host], Tol::new(1e-3, 0.0))
+        compare(
+            "jit vs host",
+            vec![prog::<Jit>(&h)],
+            vec![host],
+            Tol::new(1e-3, 0.0),
+        )
     });
     let _ = any::<u8>();
 }

@@ -35,11 +35,19 @@ fn elementwise_chain_runs_in_kernels() {
     let y = chain(x, 25).into_data();
     let d = stats().since(&before);
     assert_eq!(y.shape.as_slice(), &[7, 13]);
-    assert!(d.ops_in_kernels >= 51, "51 fusible ops, {} in kernels: {d}", d.ops_in_kernels);
+    assert!(
+        d.ops_in_kernels >= 51,
+        "51 fusible ops, {} in kernels: {d}",
+        d.ops_in_kernels
+    );
     assert!(d.kernel_launches >= 1, "no kernel launched: {d}");
     assert_eq!(d.fallbacks, 0, "the chain fell back: {d}");
     // All 51 ops in at most a few kernels, not one launch per op.
-    assert!(d.kernel_launches <= 4, "chain split into {} kernels: {d}", d.kernel_launches);
+    assert!(
+        d.kernel_launches <= 4,
+        "chain split into {} kernels: {d}",
+        d.kernel_launches
+    );
 }
 
 #[test]
@@ -48,7 +56,11 @@ fn f64_and_bool_chains_run_in_kernels() {
     let x = input(5, 9, DType::F64);
     let before = stats();
     let y = chain(x.clone(), 10);
-    let m = y.clone().greater_elem(0.1).bool_and(x.lower_elem(0.5)).bool_not();
+    let m = y
+        .clone()
+        .greater_elem(0.1)
+        .bool_and(x.lower_elem(0.5))
+        .bool_not();
     let z = m.float().cast(DType::F64) * 2.0 + y;
     let _ = z.into_data();
     let d = stats().since(&before);
@@ -109,7 +121,11 @@ fn fused_results_are_correct() {
     let before = stats();
     let y = (x.clone() * 2.0 + 1.0).exp().into_data();
     let d = stats().since(&before);
-    let host = map_float(&x.into_data(), |v| (v * 2.0 + 1.0).exp(), |w| (w * 2.0 + 1.0).exp());
+    let host = map_float(
+        &x.into_data(),
+        |v| (v * 2.0 + 1.0).exp(),
+        |w| (w * 2.0 + 1.0).exp(),
+    );
     assert_close(&y, &host, Tol::TRANS);
     assert!(d.ops_in_kernels >= 3, "{d}");
 }

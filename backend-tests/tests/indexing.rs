@@ -19,9 +19,7 @@ fn x3() -> BoxedStrategy<(Data, usize)> {
 fn slices() {
     fn prog<B: Backend>(x: &TensorData, lo: [usize; 3], hi: [usize; 3]) -> Vec<TensorData> {
         let x: Tensor<B, 3> = ft(x);
-        let sl = x
-            .clone()
-            .slice([lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]]);
+        let sl = x.clone().slice([lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]]);
         vec![
             sl.clone().into_data(),
             (sl * 2.0).into_data(),
@@ -107,7 +105,9 @@ fn gather_scatter() {
             int_tensor_of(s.to_vec(), 0, n - 1),
         )
     });
-    run(CASES, strat, |(x, d, idx)| triple!(prog, Tol::REDUCE, &x, d, &idx));
+    run(CASES, strat, |(x, d, idx)| {
+        triple!(prog, Tol::REDUCE, &x, d, &idx)
+    });
 }
 
 #[test]
@@ -129,7 +129,8 @@ fn cat_stack_split_chunk() {
         out.push(Tensor::cat(vec![a.exp(), b.neg()], d).into_data());
         out
     }
-    let strat = (shape::<3>(true), 0usize..3, 0usize..4).prop_flat_map(|(s, d, m)| {
+    // Zero-size inputs: `chunk` panics on every backend (Burn API).
+    let strat = (shape::<3>(false), 0usize..3, 1usize..4).prop_flat_map(|(s, d, m)| {
         let mut s2 = s.to_vec();
         s2[d] = m;
         (
@@ -138,7 +139,9 @@ fn cat_stack_split_chunk() {
             Just(d),
         )
     });
-    run(CASES, strat, |(a, b, d)| triple!(prog, Tol::TRANS, &a, &b, d));
+    run(CASES, strat, |(a, b, d)| {
+        triple!(prog, Tol::TRANS, &a, &b, d)
+    });
 }
 
 #[test]
@@ -182,7 +185,9 @@ fn reshape_flatten_squeeze_movedim() {
         .chain((a * b * c > 0).then(|| x.reshape([-1, 1]).into_data()))
         .collect()
     }
-    run(CASES, tensor::<3>(true, float_any(10.0)), |x| {
+    // Zero-size: `unsqueeze_dims`/`squeeze_dims` of a zero-size tensor panic on every backend
+    // (Burn API); not a backend question.
+    run(CASES, tensor::<3>(false, float_any(10.0)), |x| {
         triple!(prog, Tol::EXACT, &x)
     });
 }
@@ -201,10 +206,11 @@ fn take_one_hot_tril_triu() {
             x.clone().tril(-1).into_data(),
         ]
     }
-    let strat = shape::<2>(false).prop_flat_map(|s| {
+    // one_hot needs at least 2 classes.
+    let strat = (1usize..5, 2usize..6).prop_flat_map(|(m, n)| {
         (
-            tensor_of(s.to_vec(), float_any(10.0)),
-            int_tensor_of(vec![5], 0, s[1] as i64 - 1),
+            tensor_of(vec![m, n], float_any(10.0)),
+            int_tensor_of(vec![5], 0, n as i64 - 1),
         )
     });
     run(CASES, strat, |(x, idx)| triple!(prog, Tol::EXACT, &x, &idx));
@@ -233,9 +239,10 @@ fn unfold_windows() {
         let x: Tensor<B, 3> = ft(x);
         x.unfold::<4, usize>(d, size, step).into_data()
     }
-    let strat = (x3(), 1usize..3, 1usize..3).prop_filter_map("window fits", |((x, d), size, step)| {
-        (x.shape[d] >= size).then_some((x, d, size, step))
-    });
+    let strat = (x3(), 1usize..3, 1usize..3)
+        .prop_filter_map("window fits", |((x, d), size, step)| {
+            (x.shape[d] >= size).then_some((x, d, size, step))
+        });
     run(CASES, strat, |(x, d, size, step)| {
         triple!(prog, Tol::EXACT, &x, d, size, step)
     });
@@ -263,5 +270,7 @@ fn scatter_nd_gather_nd() {
             }),
         )
     });
-    run(CASES, strat, |(x, idx)| triple!(prog, Tol::REDUCE, &x, &idx));
+    run(CASES, strat, |(x, idx)| {
+        triple!(prog, Tol::REDUCE, &x, &idx)
+    });
 }

@@ -62,10 +62,18 @@ fn creation_ops() {
             (Tensor::<B, 1, Int>::arange(0..n as i64, &dev).float() * v).into_data(),
             Tensor::<B, 2>::zeros([n, 2], &dev).ones_like().into_data(),
             Tensor::<B, 2>::ones([n, 2], &dev).full_like(v).into_data(),
-            Tensor::<B, 1>::empty([n], &dev).shape().dims::<1>().iter().map(|&d| d as i64).sum::<i64>().pipe(|s| TensorData::new(vec![s], [1])),
+            Tensor::<B, 1>::empty([n], &dev)
+                .shape()
+                .dims::<1>()
+                .iter()
+                .map(|&d| d as i64)
+                .sum::<i64>()
+                .pipe(|s| TensorData::new(vec![s], [1])),
         ]
     }
-    run(CASES, (0usize..6, float_any(100.0)), |(n, v)| triple!(prog, Tol::EXACT, n, v));
+    run(CASES, (0usize..6, float_any(100.0)), |(n, v)| {
+        triple!(prog, Tol::EXACT, n, v)
+    });
 }
 
 /// Small extension so that the `empty` shape can be reported inline.
@@ -82,8 +90,16 @@ impl<T> Pipe for T {}
 fn random_tensors_within_bounds() {
     fn prog<B: Backend>() -> Vec<TensorData> {
         let dev = dev::<B>();
-        let u = Tensor::<B, 2>::random([16, 16], burn::tensor::Distribution::Uniform(-2.0, 3.0), &dev);
-        let inside = u.clone().greater_equal_elem(-2.0).bool_and(u.lower_elem(3.0)).all();
+        let u = Tensor::<B, 2>::random(
+            [16, 16],
+            burn::tensor::Distribution::Uniform(-2.0, 3.0),
+            &dev,
+        );
+        let inside = u
+            .clone()
+            .greater_equal_elem(-2.0)
+            .bool_and(u.lower_elem(3.0))
+            .all();
         vec![inside.into_data()]
     }
     triple!(prog, Tol::EXACT).unwrap();
@@ -97,6 +113,9 @@ fn device_and_dtype_metadata() {
     assert_eq!(x.device(), pinn_jit::PinnJitDevice::Cpu);
     assert_eq!(x.dtype(), DType::F32);
     assert_eq!(Tensor::<Jit, 1, Int>::zeros([1], &dev).dtype(), DType::I32);
-    assert_eq!(x.clone().to_device(&dev).into_data(), TensorData::zeros::<f32, _>([2, 2]));
+    assert_eq!(
+        x.clone().to_device(&dev).into_data(),
+        TensorData::zeros::<f32, _>([2, 2])
+    );
     let _ = any::<u8>();
 }

@@ -33,10 +33,14 @@ fn unary_chain_on_views() {
         let x = view(v, ft::<B, 3>(x));
         ((x.clone() * 2.0 + 1.0).tanh() - x.abs()).into_data()
     }
-    run(CASES * 2, (tensor::<3>(true, float_any(10.0)), any::<u8>()), |(x, v)| {
-        triple!(prog, Tol::TRANS, &x, v)?;
-        triple!(prog, Tol::ulps(16, 1e-14), &to_dtype(&x, DType::F64), v)
-    });
+    run(
+        CASES * 2,
+        (tensor::<3>(true, float_any(10.0)), any::<u8>()),
+        |(x, v)| {
+            triple!(prog, Tol::TRANS, &x, v)?;
+            triple!(prog, Tol::ulps(16, 1e-14), &to_dtype(&x, DType::F64), v)
+        },
+    );
 }
 
 /// Binary ops where each operand is a different view of a different tensor of the same base
@@ -63,7 +67,9 @@ fn binary_on_two_views() {
             any::<u8>(),
         )
     });
-    run(CASES * 2, strat, |(a, b, va, vb)| triple!(prog, Tol::EXACT, &a, &b, va, vb));
+    run(CASES * 2, strat, |(a, b, va, vb)| {
+        triple!(prog, Tol::EXACT, &a, &b, va, vb)
+    });
 }
 
 /// Expanded operands (stride-0 dims) in chains, and a chain whose output is expanded again.
@@ -80,7 +86,8 @@ fn expand_in_chains() {
         let z: Tensor<B, 3> = (row * 2.0).unsqueeze_dim::<3>(0).expand([2, m, n]);
         vec![y.into_data(), (z.clone() - 1.0).into_data(), c.into_data()]
     }
-    let strat = (0usize..5, 0usize..5).prop_flat_map(|(m, n)| {
+    // `expand` to a 0 size is rejected by Burn's API on every backend.
+    let strat = (1usize..5, 1usize..5).prop_flat_map(|(m, n)| {
         (
             tensor_of(vec![1, n], float_in(-3.0, 3.0)),
             tensor_of(vec![m, 1], float_in(-3.0, 3.0)),
@@ -100,9 +107,11 @@ fn views_of_chain_outputs() {
         let z = (w.clone() + 0.5).abs().neg();
         vec![z.into_data(), w.into_data(), y.into_data(), x.into_data()]
     }
-    run(CASES, (tensor::<3>(true, float_any(10.0)), any::<u8>()), |(x, v)| {
-        triple!(prog, Tol::EXACT, &x, v)
-    });
+    run(
+        CASES,
+        (tensor::<3>(true, float_any(10.0)), any::<u8>()),
+        |(x, v)| triple!(prog, Tol::EXACT, &x, v),
+    );
 }
 
 /// Broadcasting combined with a transposed operand: `[a, b] + [b, 1]^T`.
