@@ -9,7 +9,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{DType, Tensor, TensorData};
 use proptest::prelude::*;
 
-const CASES: u32 = 16;
+const CASES: u32 = 6;
 const GRAD: Tol = Tol::new(1e-3, 1e-4);
 
 /// Run `$prog::<B>` on the three autodiff backends.
