@@ -18,14 +18,18 @@
 //! | [`emit_log1p`]   | 1 ULP     | exact for `|x| < 2^-24`, keeps `-0.0`                           |
 //! | [`emit_tanh`]    | 2 ULP     | exactly ±1 from `|x| ≈ 9.01`, odd, keeps `-0.0`                 |
 //! | [`emit_sigmoid`] | 4 ULP     | vs std's own `1 / (1 + exp(-x))` in `f32`                       |
+//! | [`emit_sin`]     | 1 ULP     | for `|x| ≤ 4.2e8` ([`TRIG_REDUCTION_LIMIT_F32`]); in `f64`      |
+//! | [`emit_cos`]     | 1 ULP     | same; kernels call std for vectors with larger arguments        |
 //!
 //! (The table is checked by the tests: each bound is the constant the sweep asserts.)
 
 mod exp_log;
 mod tanh;
+mod trig;
 
 pub use exp_log::{emit_exp, emit_log, emit_log1p};
 pub use tanh::{emit_sigmoid, emit_tanh};
+pub use trig::{TRIG_REDUCTION_LIMIT_F32, emit_cos, emit_sin};
 
 use cranelift_codegen::ir::{
     ConstantData, Endianness, InstBuilder, MemFlagsData, Type, Value, condcodes::FloatCC, types,
