@@ -188,7 +188,7 @@ impl<'a, 'f> Em<'a, 'f> {
     }
 
     /// Reinterpret integer bits as the float type `ty`.
-    pub fn from_bits(&mut self, ty: Type, i: Value) -> Value {
+    pub fn float_of_bits(&mut self, ty: Type, i: Value) -> Value {
         self.b.ins().bitcast(ty, le(), i)
     }
 
@@ -206,7 +206,7 @@ impl<'a, 'f> Em<'a, 'f> {
         let mag = self.b.ins().band_not(xb, sign);
         let sgn = self.b.ins().band(sb, sign);
         let r = self.b.ins().bor(mag, sgn);
-        self.from_bits(ty, r)
+        self.float_of_bits(ty, r)
     }
 }
 

@@ -14,12 +14,13 @@ use super::{Em, MathCx, lane_is_f32, le};
 /// Largest `|x|` for which [`emit_sin`] and [`emit_cos`] are accurate (`0x1.921fb6p+28`).
 pub const TRIG_REDUCTION_LIMIT_F32: f64 = 421_657_440.0;
 
-const INV_PIO2: f64 = 6.366_197_723_675_813_824_33e-1;
+const INV_PIO2: f64 = std::f64::consts::FRAC_2_PI;
 /// First 25 bits of `π/2`: `k * PIO2_1` is exact for `|k| < 2^28`.
-const PIO2_1: f64 = 1.570_796_310_901_641_845_70;
+const PIO2_1: f64 = 1.570_796_310_901_641_8;
 /// `π/2 - PIO2_1`.
-const PIO2_1T: f64 = 1.589_325_477_352_819_669_16e-8;
+const PIO2_1T: f64 = 1.589_325_477_352_819_7e-8;
 
+#[allow(clippy::excessive_precision)] // musl's k_sinf.c / k_cosf.c digits, verbatim
 /// `sin(y) ≈ y + s (S1 + z S2) + s z² (S3 + z S4)` on `|y| ≤ π/4` (`z = y²`, `s = z y`).
 const S: [f64; 4] = [
     -0.166_666_666_416_265_235_595,
@@ -27,6 +28,7 @@ const S: [f64; 4] = [
     -0.000_198_393_348_360_966_317_347,
     0.000_002_718_311_493_989_821_906_4,
 ];
+#[allow(clippy::excessive_precision)]
 /// `cos(y) ≈ 1 + z C0 + z² C1 + z³ (C2 + z C3)` on `|y| ≤ π/4`.
 const C: [f64; 4] = [
     -0.499_999_997_251_031_003_120,
