@@ -71,7 +71,10 @@ pub fn train_step<B: AutodiffBackend>(mlp: &Mlp<B>, x: Tensor<B, 2>, target: Ten
     let loss = (mlp.forward(x) - target).powf_scalar(2.0).mean();
     let grads = loss.backward();
     // Touch one gradient so that nothing is optimised away.
-    let g = mlp.layers[0].weight.grad(&grads).expect("weight has a gradient");
+    let g = mlp.layers[0]
+        .weight
+        .grad(&grads)
+        .expect("weight has a gradient");
     let _ = g.sum().into_scalar();
     loss.into_scalar().elem::<f32>()
 }
