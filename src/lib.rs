@@ -32,11 +32,5 @@ pub mod kernel;
 pub mod pinn;
 pub mod runtime;
 
-pub use backend::{PinnCpu, PinnJitDevice};
+pub use backend::{PinnCpu, PinnJitBackend, PinnJitDevice};
 pub use runtime::stats::{Stats, stats};
-
-/// The pinn-jit backend: operations are recorded by burn-fusion, element-wise chains run as
-/// Cranelift-compiled kernels, everything else on burn-flex.
-///
-/// Use it like any Burn backend; wrap it in `burn::backend::Autodiff` to train.
-pub type PinnJitBackend = burn_fusion::Fusion<PinnCpu>;

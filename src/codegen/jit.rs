@@ -205,28 +205,26 @@ fn build(
     let mut co_sig = module.make_signature();
     callout_signature(&mut co_sig, ptr_ty);
     let f64_kernel = spec.float == ElemType::F64;
-    let mut declare = |name: &str| module.declare_function(name, Linkage::Import, &co_sig);
+    let mut declare = |name: &str| {
+        module
+            .declare_function(name, Linkage::Import, &co_sig)
+            .map_err(cl)
+    };
     let unary_id = if need_unary {
-        Some(
-            declare(if f64_kernel {
-                callout::UNARY_F64
-            } else {
-                callout::UNARY_F32
-            })
-            .map_err(cl)?,
-        )
+        Some(declare(if f64_kernel {
+            callout::UNARY_F64
+        } else {
+            callout::UNARY_F32
+        })?)
     } else {
         None
     };
     let binary_id = if need_binary {
-        Some(
-            declare(if f64_kernel {
-                callout::BINARY_F64
-            } else {
-                callout::BINARY_F32
-            })
-            .map_err(cl)?,
-        )
+        Some(declare(if f64_kernel {
+            callout::BINARY_F64
+        } else {
+            callout::BINARY_F32
+        })?)
     } else {
         None
     };

@@ -38,7 +38,9 @@ pub fn unary_strategy(op: UnaryOp, float: ElemType) -> Strategy {
     use UnaryOp::*;
     match op {
         Neg | Abs | Recip | Sqrt | Floor | Ceil | Trunc | RoundHalfEven | Sign => Strategy::Native,
-        Exp | Log | Log1p | Tanh | Sigmoid if float == ElemType::F32 => Strategy::Inline,
+        Exp | Log | Log1p | Tanh | Sigmoid | Sin | Cos if float == ElemType::F32 => {
+            Strategy::Inline
+        }
         _ => Strategy::Callout,
     }
 }
@@ -60,6 +62,8 @@ pub(crate) fn needed_callouts(spec: &KernelSpec) -> (bool, bool) {
             Inst::Unary(op, _) if unary_strategy(op, spec.float) == Strategy::Callout => {
                 need.0 = true
             }
+            // Inline sin/cos fall back to std for vectors with huge arguments.
+            Inst::Unary(UnaryOp::Sin | UnaryOp::Cos, _) => need.0 = true,
             Inst::Binary(op, ..) if binary_strategy(op, spec.float) == Strategy::Callout => {
                 need.1 = true
             }
@@ -673,7 +677,33 @@ impl Lower<'_, '_> {
             Log1p => math::emit_log1p(self.b, cx, x),
             Tanh => math::emit_tanh(self.b, cx, x),
             Sigmoid => math::emit_sigmoid(self.b, cx, x),
-            Sin | Cos | Tan | Sinh | Cosh | Erf => {
+            Sin | Cos => {
+                let fast = if op == Sin {
+                    math::emit_sin(self.b, cx, x)
+                } else {
+                    math::emit_cos(self.b, cx, x)
+                };
+                // Lanes beyond the reduction's range are computed with std.
+                let mut e = Em::new(self.b, cx);
+                let ax = e.abs(x);
+                let big = e.cmp_k(FloatCC::GreaterThan, ax, math::TRIG_REDUCTION_LIMIT_F32);
+                let any = self.b.ins().vany_true(big);
+                let slow = self.b.create_block();
+                let join = self.b.create_block();
+                let r = self.b.append_block_param(join, self.fty);
+                self.b.ins().brif(any, slow, &[], join, &[fast.into()]);
+                self.b.switch_to_block(slow);
+                let f = self.callouts.unary.expect("unary callout declared");
+                let exact = self.callout(f, callout::unary_code(op), x, None);
+                // Only the huge lanes take std's value, so a lane's result never depends on
+                // its neighbours.
+                let mut e = Em::new(self.b, cx);
+                let merged = e.select(big, exact, fast);
+                self.b.ins().jump(join, &[merged.into()]);
+                self.b.switch_to_block(join);
+                r
+            }
+            Tan | Sinh | Cosh | Erf => {
                 unreachable!("{op:?} is a callout for {float:?}")
             }
         }

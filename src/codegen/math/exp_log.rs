@@ -88,10 +88,10 @@ pub(crate) fn exp_f32(e: &mut Em, x: Value) -> Value {
     let bias = e.ic(ity, 127);
     let s1 = e.b.ins().iadd(k1, bias);
     let s1 = e.b.ins().ishl_imm_u(s1, 23);
-    let s1 = e.from_bits(ty, s1);
+    let s1 = e.float_of_bits(ty, s1);
     let s2 = e.b.ins().iadd(k2, bias);
     let s2 = e.b.ins().ishl_imm_u(s2, 23);
-    let s2 = e.from_bits(ty, s2);
+    let s2 = e.float_of_bits(ty, s2);
     let y = e.mul(y, s1);
     let y = e.mul(y, s2);
     // Out-of-range inputs (where k would be garbage) saturate; NaN fails both tests.
@@ -117,7 +117,7 @@ fn log_split(e: &mut Em, v: Value) -> (Value, Value) {
     let half = e.ic(ity, 0x3f00_0000);
     let mb = e.b.ins().band(bits, mask);
     let mb = e.b.ins().bor(mb, half);
-    let m = e.from_bits(ty, mb); // m ∈ [0.5, 1)
+    let m = e.float_of_bits(ty, mb); // m ∈ [0.5, 1)
     let small = e.cmp_k(FloatCC::LessThan, m, std::f64::consts::FRAC_1_SQRT_2);
     let one = e.c(v, 1.0);
     let zero = e.c(v, 0.0);

@@ -18,14 +18,18 @@
 //! | [`emit_log1p`]   | 1 ULP     | exact for `|x| < 2^-24`, keeps `-0.0`                           |
 //! | [`emit_tanh`]    | 2 ULP     | exactly ±1 from `|x| ≈ 9.01`, odd, keeps `-0.0`                 |
 //! | [`emit_sigmoid`] | 4 ULP     | vs std's own `1 / (1 + exp(-x))` in `f32`                       |
+//! | [`emit_sin`]     | 1 ULP     | for `|x| ≤ 4.2e8` ([`TRIG_REDUCTION_LIMIT_F32`]); in `f64`      |
+//! | [`emit_cos`]     | 1 ULP     | same; kernels call std for vectors with larger arguments        |
 //!
 //! (The table is checked by the tests: each bound is the constant the sweep asserts.)
 
 mod exp_log;
 mod tanh;
+mod trig;
 
 pub use exp_log::{emit_exp, emit_log, emit_log1p};
 pub use tanh::{emit_sigmoid, emit_tanh};
+pub use trig::{TRIG_REDUCTION_LIMIT_F32, emit_cos, emit_sin};
 
 use cranelift_codegen::ir::{
     ConstantData, Endianness, InstBuilder, MemFlagsData, Type, Value, condcodes::FloatCC, types,
@@ -184,7 +188,7 @@ impl<'a, 'f> Em<'a, 'f> {
     }
 
     /// Reinterpret integer bits as the float type `ty`.
-    pub fn from_bits(&mut self, ty: Type, i: Value) -> Value {
+    pub fn float_of_bits(&mut self, ty: Type, i: Value) -> Value {
         self.b.ins().bitcast(ty, le(), i)
     }
 
@@ -202,7 +206,7 @@ impl<'a, 'f> Em<'a, 'f> {
         let mag = self.b.ins().band_not(xb, sign);
         let sgn = self.b.ins().band(sb, sign);
         let r = self.b.ins().bor(mag, sgn);
-        self.from_bits(ty, r)
+        self.float_of_bits(ty, r)
     }
 }
 

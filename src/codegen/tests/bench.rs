@@ -93,3 +93,40 @@ fn bench_compile_time_and_throughput() {
         );
     }
 }
+
+/// The example of the module documentation: `y = max(x * s + b, 0)` with `x` contiguous, `b`
+/// broadcast along rows and `s` a runtime scalar.
+#[test]
+#[ignore = "prints the IR quoted in the module documentation"]
+fn print_module_doc_example_ir() {
+    let v = ValueId;
+    let spec = KernelSpec {
+        float: ElemType::F32,
+        inputs: vec![ElemType::F32, ElemType::F32],
+        num_scalars: 1,
+        body: vec![
+            Inst::Input(0),
+            Inst::Input(1),
+            Inst::Scalar(0),
+            Inst::Binary(BinaryOp::Mul, v(0), v(2)),
+            Inst::Binary(BinaryOp::Add, v(3), v(1)),
+            Inst::Const(0.0),
+            Inst::Binary(BinaryOp::Max, v(4), v(5)),
+        ],
+        outputs: vec![Output {
+            value: v(6),
+            ty: ElemType::F32,
+        }],
+    };
+    eprintln!("{spec}");
+    let opts = crate::codegen::CompileOptions {
+        print_ir: true,
+        ..Default::default()
+    };
+    let layout = [
+        LayoutClass::Contiguous,
+        LayoutClass::Broadcast,
+        LayoutClass::Contiguous,
+    ];
+    crate::codegen::compile_with(&spec, &layout, &opts).expect("compiles");
+}

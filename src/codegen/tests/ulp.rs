@@ -5,6 +5,7 @@
 //! pattern), and asserts the maximal error in ULP, NaN-ness, and the sign of zero results.
 
 use super::harness::{run_dense_f32, unary_spec};
+use crate::codegen::math::TRIG_REDUCTION_LIMIT_F32;
 use crate::codegen::{CompileOptions, compile_with};
 use crate::kernel::interp::unary_f32;
 use crate::kernel::{ElemType, LayoutClass, UnaryOp};
@@ -72,8 +73,9 @@ fn specials() -> Vec<f32> {
     v
 }
 
-/// Max ULP error of the compiled `op` over the sweep; panics on a NaN/sign disagreement.
-fn max_ulp(op: UnaryOp, stride: u64, fma: bool) -> u64 {
+/// Max ULP error of the compiled `op` over the sweep (inputs with `|x| > limit` skipped);
+/// panics on a NaN/sign disagreement.
+fn max_ulp(op: UnaryOp, stride: u64, fma: bool, limit: f32) -> u64 {
     let opts = CompileOptions {
         fma,
         print_ir: false,
@@ -90,7 +92,10 @@ fn max_ulp(op: UnaryOp, stride: u64, fma: bool) -> u64 {
     let mut bits: u64 = 0;
     loop {
         while xs.len() < 1 << 16 && bits < 1 << 32 {
-            xs.push(f32::from_bits(bits as u32));
+            let x = f32::from_bits(bits as u32);
+            if x.is_nan() || x.abs() <= limit {
+                xs.push(x);
+            }
             bits += stride;
         }
         if xs.is_empty() {
@@ -116,12 +121,16 @@ fn max_ulp(op: UnaryOp, stride: u64, fma: bool) -> u64 {
 }
 
 fn assert_within(op: UnaryOp, bound: u64) {
+    assert_within_up_to(op, bound, f32::INFINITY);
+}
+
+fn assert_within_up_to(op: UnaryOp, bound: u64, limit: f32) {
     let host_fma = CompileOptions::default().fma;
     if host_fma {
-        let e = max_ulp(op, 97, true);
+        let e = max_ulp(op, 97, true, limit);
         assert!(e <= bound, "{op:?} with FMA: {e} ULP > {bound}");
     }
-    let e = max_ulp(op, 389, false);
+    let e = max_ulp(op, 389, false, limit);
     assert!(e <= bound, "{op:?} without FMA: {e} ULP > {bound}");
 }
 
@@ -148,6 +157,39 @@ fn tanh_matches_std_within_2_ulp() {
 #[test]
 fn sigmoid_matches_std_within_4_ulp() {
     assert_within(UnaryOp::Sigmoid, 4);
+}
+
+#[test]
+fn sin_matches_std_within_1_ulp_in_reduction_range() {
+    assert_within_up_to(UnaryOp::Sin, 1, TRIG_REDUCTION_LIMIT_F32 as f32);
+}
+
+#[test]
+fn cos_matches_std_within_1_ulp_in_reduction_range() {
+    assert_within_up_to(UnaryOp::Cos, 1, TRIG_REDUCTION_LIMIT_F32 as f32);
+}
+
+#[test]
+fn sin_cos_beyond_reduction_range_equal_std_exactly_lane_by_lane() {
+    // Huge arguments are computed by std; their neighbours in the vector stay inline.
+    let xs = [1e9f32, 0.5, -3.0e38, 2.0, f32::MAX, 7.0, 5e8, -1.0];
+    for op in [UnaryOp::Sin, UnaryOp::Cos] {
+        let k = compile_with(
+            &unary_spec(ElemType::F32, op),
+            &[LayoutClass::Contiguous; 2],
+            &CompileOptions::default(),
+        )
+        .expect("compiles");
+        let mut out = [0f32; 8];
+        run_dense_f32(&k, &xs, &mut out);
+        for (&x, &got) in xs.iter().zip(&out) {
+            if x.abs() > TRIG_REDUCTION_LIMIT_F32 as f32 {
+                assert_eq!(got.to_bits(), unary_f32(op, x).to_bits(), "{op:?}({x})");
+            } else {
+                assert!(ulp_distance(got, unary_f32(op, x)).is_some_and(|d| d <= 1));
+            }
+        }
+    }
 }
 
 #[test]

@@ -249,8 +249,10 @@ pub fn classify(op: &OperationIr) -> Option<Planned<'_>> {
             FloatOperationIr::Tanh(d) => unary(U::Tanh, d),
             FloatOperationIr::Round(d) => unary(U::RoundHalfEven, d),
             FloatOperationIr::Floor(d) => unary(U::Floor, d),
-            FloatOperationIr::Ceil(d) => unary(U::Ceil, d),
-            FloatOperationIr::Trunc(d) => unary(U::Trunc, d),
+            // Not fused: burn-fusion 0.21.0 turns `Trunc` into `Ceil` when it makes the stream
+            // relative (stream/context.rs), so a relative `Ceil` may be either. Both run eagerly
+            // from their exact global descriptions instead.
+            FloatOperationIr::Ceil(_) | FloatOperationIr::Trunc(_) => None,
             FloatOperationIr::Recip(d) => unary(U::Recip, d),
             FloatOperationIr::PowfScalar(d) => binary_scalar(B::Pow, d),
             FloatOperationIr::Powf(d) => binary(B::Pow, d),

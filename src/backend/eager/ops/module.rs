@@ -8,7 +8,7 @@ use burn_backend::ops::{
 use burn_backend::tensor::{BoolTensor, FloatTensor, IntTensor};
 use burn_flex::Flex;
 
-use crate::backend::{PinnCpu, delegate_to_flex};
+use crate::backend::eager::{PinnCpu, delegate_to_flex};
 use crate::runtime::stats::record_eager_op;
 
 impl ModuleOps<Self> for PinnCpu {

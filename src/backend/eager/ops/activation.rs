@@ -4,7 +4,7 @@ use burn_backend::Scalar;
 use burn_backend::ops::ActivationOps;
 use burn_backend::tensor::FloatTensor;
 
-use crate::backend::{PinnCpu, delegate_to_flex};
+use crate::backend::eager::{PinnCpu, delegate_to_flex};
 
 impl ActivationOps<Self> for PinnCpu {
     delegate_to_flex! {

@@ -9,7 +9,8 @@ use burn_backend::{ExecutionError, TensorData};
 use burn_flex::Flex;
 use burn_std::{FloatDType, IntDType, Shape, Slice};
 
-use crate::backend::{PinnCpu, PinnJitDevice, delegate_to_flex};
+use crate::backend::PinnJitDevice;
+use crate::backend::eager::{PinnCpu, delegate_to_flex};
 use crate::runtime::stats::record_eager_op;
 
 impl QTensorOps<Self> for PinnCpu {

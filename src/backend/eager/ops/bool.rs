@@ -5,11 +5,27 @@ use core::future::Future;
 use burn_backend::ops::BoolTensorOps;
 use burn_backend::tensor::{BoolTensor, Device, FloatTensor, IntTensor};
 use burn_backend::{ExecutionError, Scalar, TensorData};
+use burn_flex::Flex;
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 
-use crate::backend::{PinnCpu, PinnJitDevice, delegate_to_flex};
+use crate::backend::PinnJitDevice;
+use crate::backend::eager::guard::empty_reduction;
+use crate::backend::eager::{PinnCpu, delegate_to_flex};
+use crate::runtime::stats::record_eager_op;
 
 impl BoolTensorOps<Self> for PinnCpu {
+    fn bool_any_dim(tensor: BoolTensor<Self>, dim: usize) -> BoolTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::bool_any_dim(tensor, dim))
+    }
+
+    fn bool_all_dim(tensor: BoolTensor<Self>, dim: usize) -> BoolTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::bool_all_dim(tensor, dim))
+    }
+
     fn bool_device(_tensor: &BoolTensor<Self>) -> Device<Self> {
         PinnJitDevice::Cpu
     }
@@ -47,9 +63,7 @@ impl BoolTensorOps<Self> for PinnCpu {
         fn bool_permute(tensor: BoolTensor<Self>, axes: &[usize]) -> BoolTensor<Self>;
         fn bool_flip(tensor: BoolTensor<Self>, axes: &[usize]) -> BoolTensor<Self>;
         fn bool_any(tensor: BoolTensor<Self>) -> BoolTensor<Self>;
-        fn bool_any_dim(tensor: BoolTensor<Self>, dim: usize) -> BoolTensor<Self>;
         fn bool_all(tensor: BoolTensor<Self>) -> BoolTensor<Self>;
-        fn bool_all_dim(tensor: BoolTensor<Self>, dim: usize) -> BoolTensor<Self>;
         fn bool_argwhere(tensor: BoolTensor<Self>, out_dtype: IntDType) -> impl Future<Output = IntTensor<Self>> + 'static + Send;
         fn bool_expand(tensor: BoolTensor<Self>, shape: Shape) -> BoolTensor<Self>;
         fn bool_unfold(tensor: BoolTensor<Self>, dim: usize, size: usize, step: usize) -> BoolTensor<Self>;

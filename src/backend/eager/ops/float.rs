@@ -5,11 +5,100 @@ use core::future::Future;
 use burn_backend::ops::{FloatTensorOps, GridSampleOptions};
 use burn_backend::tensor::{BoolTensor, Device, FloatTensor, IndexingUpdateOp, IntTensor};
 use burn_backend::{Distribution, ExecutionError, Scalar, TensorData};
+use burn_flex::Flex;
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 
-use crate::backend::{PinnCpu, PinnJitDevice, delegate_to_flex};
+use crate::backend::PinnJitDevice;
+use crate::backend::eager::guard::{empty_matmul, empty_reduction};
+use crate::backend::eager::{PinnCpu, delegate_to_flex};
+use crate::runtime::stats::record_eager_op;
 
 impl FloatTensorOps<Self> for PinnCpu {
+    fn float_matmul(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self> {
+        record_eager_op();
+        empty_matmul(&lhs, &rhs).unwrap_or_else(|| Flex::float_matmul(lhs, rhs))
+    }
+
+    fn float_argmax(tensor: FloatTensor<Self>, dim: usize, out_dtype: IntDType) -> IntTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, out_dtype.into())
+            .unwrap_or_else(|| Flex::float_argmax(tensor, dim, out_dtype))
+    }
+
+    fn float_argmin(tensor: FloatTensor<Self>, dim: usize, out_dtype: IntDType) -> IntTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, out_dtype.into())
+            .unwrap_or_else(|| Flex::float_argmin(tensor, dim, out_dtype))
+    }
+
+    fn float_max_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::float_max_dim(tensor, dim))
+    }
+
+    fn float_min_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::float_min_dim(tensor, dim))
+    }
+
+    fn float_max_abs_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::float_max_abs_dim(tensor, dim))
+    }
+
+    fn float_max_dim_with_indices(
+        tensor: FloatTensor<Self>,
+        dim: usize,
+        indices_dtype: IntDType,
+    ) -> (FloatTensor<Self>, IntTensor<Self>) {
+        record_eager_op();
+        match empty_reduction(&tensor, dim, tensor.dtype()) {
+            Some(values) => {
+                let indices = empty_reduction(&tensor, dim, indices_dtype.into());
+                (values, indices.expect("same shape as the values"))
+            }
+            None => Flex::float_max_dim_with_indices(tensor, dim, indices_dtype),
+        }
+    }
+
+    fn float_min_dim_with_indices(
+        tensor: FloatTensor<Self>,
+        dim: usize,
+        indices_dtype: IntDType,
+    ) -> (FloatTensor<Self>, IntTensor<Self>) {
+        record_eager_op();
+        match empty_reduction(&tensor, dim, tensor.dtype()) {
+            Some(values) => {
+                let indices = empty_reduction(&tensor, dim, indices_dtype.into());
+                (values, indices.expect("same shape as the values"))
+            }
+            None => Flex::float_min_dim_with_indices(tensor, dim, indices_dtype),
+        }
+    }
+
+    fn float_any_dim(
+        tensor: FloatTensor<Self>,
+        dim: usize,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, out_dtype.into())
+            .unwrap_or_else(|| Flex::float_any_dim(tensor, dim, out_dtype))
+    }
+
+    fn float_all_dim(
+        tensor: FloatTensor<Self>,
+        dim: usize,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, out_dtype.into())
+            .unwrap_or_else(|| Flex::float_all_dim(tensor, dim, out_dtype))
+    }
+
     fn float_device(_tensor: &FloatTensor<Self>) -> Device<Self> {
         PinnJitDevice::Cpu
     }
@@ -38,7 +127,6 @@ impl FloatTensorOps<Self> for PinnCpu {
         fn float_div_scalar(lhs: FloatTensor<Self>, rhs: Scalar) -> FloatTensor<Self>;
         fn float_remainder(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_remainder_scalar(lhs: FloatTensor<Self>, rhs: Scalar) -> FloatTensor<Self>;
-        fn float_matmul(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_cross(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
         fn float_neg(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_recip(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
@@ -110,21 +198,12 @@ impl FloatTensorOps<Self> for PinnCpu {
         fn float_trunc(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_erf(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_cat(tensors: Vec<FloatTensor<Self>>, dim: usize) -> FloatTensor<Self>;
-        fn float_argmax(tensor: FloatTensor<Self>, dim: usize, out_dtype: IntDType) -> IntTensor<Self>;
         fn float_argtopk(tensor: FloatTensor<Self>, dim: usize, k: usize, out_dtype: IntDType) -> IntTensor<Self>;
-        fn float_argmin(tensor: FloatTensor<Self>, dim: usize, out_dtype: IntDType) -> IntTensor<Self>;
         fn float_max(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
-        fn float_max_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
-        fn float_max_dim_with_indices(tensor: FloatTensor<Self>, dim: usize, indices_dtype: IntDType) -> (FloatTensor<Self>, IntTensor<Self>);
         fn float_min(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
-        fn float_min_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
-        fn float_min_dim_with_indices(tensor: FloatTensor<Self>, dim: usize, indices_dtype: IntDType) -> (FloatTensor<Self>, IntTensor<Self>);
         fn float_max_abs(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
-        fn float_max_abs_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
         fn float_any(tensor: FloatTensor<Self>, out_dtype: BoolDType) -> BoolTensor<Self>;
-        fn float_any_dim(tensor: FloatTensor<Self>, dim: usize, out_dtype: BoolDType) -> BoolTensor<Self>;
         fn float_all(tensor: FloatTensor<Self>, out_dtype: BoolDType) -> BoolTensor<Self>;
-        fn float_all_dim(tensor: FloatTensor<Self>, dim: usize, out_dtype: BoolDType) -> BoolTensor<Self>;
         fn float_sign(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_expand(tensor: FloatTensor<Self>, shape: Shape) -> FloatTensor<Self>;
         fn float_sort(tensor: FloatTensor<Self>, dim: usize, descending: bool) -> FloatTensor<Self>;

@@ -6,7 +6,7 @@ use burn_flex::{FlexQTensor, FlexTensor};
 use burn_fusion::FusionBackend;
 use burn_ir::{BackendIr, TensorHandle};
 
-use crate::backend::PinnCpu;
+use crate::backend::eager::PinnCpu;
 use crate::fusion::PinnFusionRuntime;
 
 /// A tensor as burn-fusion's handle container stores it between operations.

@@ -6,11 +6,84 @@ use core::ops::Range;
 use burn_backend::ops::IntTensorOps;
 use burn_backend::tensor::{BoolTensor, Device, FloatTensor, IndexingUpdateOp, IntTensor};
 use burn_backend::{Distribution, ExecutionError, Scalar, TensorData};
+use burn_flex::Flex;
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 
-use crate::backend::{PinnCpu, PinnJitDevice, delegate_to_flex};
+use crate::backend::PinnJitDevice;
+use crate::backend::eager::guard::{empty_matmul, empty_reduction};
+use crate::backend::eager::{PinnCpu, delegate_to_flex};
+use crate::runtime::stats::record_eager_op;
 
 impl IntTensorOps<Self> for PinnCpu {
+    fn int_matmul(lhs: IntTensor<Self>, rhs: IntTensor<Self>) -> IntTensor<Self> {
+        record_eager_op();
+        empty_matmul(&lhs, &rhs).unwrap_or_else(|| Flex::int_matmul(lhs, rhs))
+    }
+
+    fn int_argmax(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::int_argmax(tensor, dim))
+    }
+
+    fn int_argmin(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::int_argmin(tensor, dim))
+    }
+
+    fn int_max_dim(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::int_max_dim(tensor, dim))
+    }
+
+    fn int_min_dim(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::int_min_dim(tensor, dim))
+    }
+
+    fn int_max_abs_dim(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, tensor.dtype())
+            .unwrap_or_else(|| Flex::int_max_abs_dim(tensor, dim))
+    }
+
+    fn int_max_dim_with_indices(
+        tensor: IntTensor<Self>,
+        dim: usize,
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
+        record_eager_op();
+        match empty_reduction(&tensor, dim, tensor.dtype()) {
+            Some(values) => (values.clone(), values),
+            None => Flex::int_max_dim_with_indices(tensor, dim),
+        }
+    }
+
+    fn int_min_dim_with_indices(
+        tensor: IntTensor<Self>,
+        dim: usize,
+    ) -> (IntTensor<Self>, IntTensor<Self>) {
+        record_eager_op();
+        match empty_reduction(&tensor, dim, tensor.dtype()) {
+            Some(values) => (values.clone(), values),
+            None => Flex::int_min_dim_with_indices(tensor, dim),
+        }
+    }
+
+    fn int_any_dim(tensor: IntTensor<Self>, dim: usize, out_dtype: BoolDType) -> BoolTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, out_dtype.into())
+            .unwrap_or_else(|| Flex::int_any_dim(tensor, dim, out_dtype))
+    }
+
+    fn int_all_dim(tensor: IntTensor<Self>, dim: usize, out_dtype: BoolDType) -> BoolTensor<Self> {
+        record_eager_op();
+        empty_reduction(&tensor, dim, out_dtype.into())
+            .unwrap_or_else(|| Flex::int_all_dim(tensor, dim, out_dtype))
+    }
+
     fn int_device(_tensor: &IntTensor<Self>) -> Device<Self> {
         PinnJitDevice::Cpu
     }
@@ -62,7 +135,6 @@ impl IntTensorOps<Self> for PinnCpu {
         fn int_div_scalar(lhs: IntTensor<Self>, rhs: Scalar) -> IntTensor<Self>;
         fn int_remainder(lhs: IntTensor<Self>, rhs: IntTensor<Self>) -> IntTensor<Self>;
         fn int_remainder_scalar(lhs: IntTensor<Self>, rhs: Scalar) -> IntTensor<Self>;
-        fn int_matmul(lhs: IntTensor<Self>, rhs: IntTensor<Self>) -> IntTensor<Self>;
         fn int_neg(tensor: IntTensor<Self>) -> IntTensor<Self>;
         fn int_zeros(shape: Shape, #[device] device: &Device<Self>, dtype: IntDType) -> IntTensor<Self>;
         fn int_ones(shape: Shape, #[device] device: &Device<Self>, dtype: IntDType) -> IntTensor<Self>;
@@ -77,17 +149,10 @@ impl IntTensorOps<Self> for PinnCpu {
         fn int_cumprod(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self>;
         fn int_cummin(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self>;
         fn int_cummax(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self>;
-        fn int_argmax(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self>;
         fn int_argtopk(tensor: IntTensor<Self>, dim: usize, k: usize) -> IntTensor<Self>;
-        fn int_argmin(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self>;
         fn int_max(tensor: IntTensor<Self>) -> IntTensor<Self>;
-        fn int_max_dim(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self>;
-        fn int_max_dim_with_indices(tensor: IntTensor<Self>, dim: usize) -> (IntTensor<Self>, IntTensor<Self>);
         fn int_max_abs(tensor: IntTensor<Self>) -> IntTensor<Self>;
-        fn int_max_abs_dim(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self>;
         fn int_min(tensor: IntTensor<Self>) -> IntTensor<Self>;
-        fn int_min_dim(tensor: IntTensor<Self>, dim: usize) -> IntTensor<Self>;
-        fn int_min_dim_with_indices(tensor: IntTensor<Self>, dim: usize) -> (IntTensor<Self>, IntTensor<Self>);
         fn int_abs(tensor: IntTensor<Self>) -> IntTensor<Self>;
         fn int_transpose(tensor: IntTensor<Self>) -> IntTensor<Self>;
         fn int_swap_dims(tensor: IntTensor<Self>, dim1: usize, dim2: usize) -> IntTensor<Self>;
@@ -97,9 +162,7 @@ impl IntTensorOps<Self> for PinnCpu {
         fn int_arange_step(range: Range<i64>, step: usize, #[device] device: &Device<Self>, dtype: IntDType) -> IntTensor<Self>;
         fn int_arange(range: Range<i64>, #[device] device: &Device<Self>, dtype: IntDType) -> IntTensor<Self>;
         fn int_any(tensor: IntTensor<Self>, out_dtype: BoolDType) -> BoolTensor<Self>;
-        fn int_any_dim(tensor: IntTensor<Self>, dim: usize, out_dtype: BoolDType) -> BoolTensor<Self>;
         fn int_all(tensor: IntTensor<Self>, out_dtype: BoolDType) -> BoolTensor<Self>;
-        fn int_all_dim(tensor: IntTensor<Self>, dim: usize, out_dtype: BoolDType) -> BoolTensor<Self>;
         fn int_sign(tensor: IntTensor<Self>) -> IntTensor<Self>;
         fn int_expand(tensor: IntTensor<Self>, shape: Shape) -> IntTensor<Self>;
         fn int_sort(tensor: IntTensor<Self>, dim: usize, descending: bool) -> IntTensor<Self>;

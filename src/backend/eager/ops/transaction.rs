@@ -3,6 +3,6 @@
 
 use burn_backend::ops::TransactionOps;
 
-use crate::backend::PinnCpu;
+use crate::backend::eager::PinnCpu;
 
 impl TransactionOps<Self> for PinnCpu {}

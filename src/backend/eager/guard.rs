@@ -1,0 +1,112 @@
+//! Shape guards in front of burn-flex for zero-size tensors.
+//!
+//! burn-flex 0.21 mishandles a few zero-size cases that have a perfectly defined (empty or
+//! zero) result: a matmul with an empty batch dimension reads out of bounds, and reductions
+//! along a dimension of a tensor with no elements assert. `PinnCpu` answers those cases here
+//! and hands everything else to burn-flex unchanged.
+
+use burn_backend::{DType, TensorMetadata};
+use burn_flex::FlexTensor;
+use burn_std::Shape;
+
+/// The result of reducing `tensor` along `dim` (kept as size 1) when that result has no
+/// elements: an empty tensor of `dtype`. `None` when the reduction has something to compute.
+pub fn empty_reduction(tensor: &FlexTensor, dim: usize, dtype: DType) -> Option<FlexTensor> {
+    let shape = tensor.shape();
+    assert!(
+        dim < shape.num_dims(),
+        "reduction along dimension {dim} of a tensor of shape {shape:?}: no such dimension"
+    );
+    let mut out = shape.clone();
+    out[dim] = 1;
+    (out.num_elements() == 0).then(|| FlexTensor::zeros(out, dtype))
+}
+
+/// The output shape of a batched matmul of `lhs` by `rhs` (`[.., m, k] × [.., k, n]`, batch
+/// dimensions broadcast), when it has no elements or the product is over an empty `k`: then
+/// the result is all zeros and nothing needs computing. `None` otherwise.
+///
+/// # Panics
+/// If the shapes cannot be multiplied, with a message naming both.
+pub fn empty_matmul(lhs: &FlexTensor, rhs: &FlexTensor) -> Option<FlexTensor> {
+    let (l, r) = (lhs.shape(), rhs.shape());
+    let rank = l.num_dims();
+    assert!(
+        rank >= 2 && rank == r.num_dims(),
+        "matmul: lhs {l:?} and rhs {r:?} must have the same rank, at least 2"
+    );
+    assert_eq!(
+        l[rank - 1],
+        r[rank - 2],
+        "matmul: lhs {l:?} and rhs {r:?}: inner dimensions differ"
+    );
+    let mut out: Vec<usize> = Vec::with_capacity(rank);
+    for d in 0..rank - 2 {
+        let (a, b) = (l[d], r[d]);
+        assert!(
+            a == b || a == 1 || b == 1,
+            "matmul: lhs {l:?} and rhs {r:?}: batch dimension {d} does not broadcast"
+        );
+        out.push(if a == 1 { b } else { a });
+    }
+    out.push(l[rank - 2]);
+    out.push(r[rank - 1]);
+    let out = Shape::from(out);
+    let k = l[rank - 1];
+    (out.num_elements() == 0 || k == 0).then(|| FlexTensor::zeros(out, lhs.dtype()))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn_backend::ops::{BoolTensorOps, FloatTensorOps};
+    use burn_backend::{DType, TensorData, TensorMetadata};
+    use burn_std::{BoolDType, IntDType};
+
+    use crate::backend::{PinnCpu, PinnJitDevice};
+
+    fn zeros(shape: &[usize]) -> burn_flex::FlexTensor {
+        PinnCpu::float_from_data(
+            TensorData::new(vec![0f32; shape.iter().product()], shape.to_vec()),
+            &PinnJitDevice::Cpu,
+        )
+    }
+
+    #[test]
+    fn matmul_with_empty_broadcast_batch_is_empty_not_a_crash() {
+        // burn-flex 0.21 reads out of bounds on this one.
+        let out = PinnCpu::float_matmul(zeros(&[0, 1, 1, 1]), zeros(&[1, 1, 1, 1]));
+        assert_eq!(out.shape().to_vec(), [0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn matmul_over_empty_inner_dimension_is_zeros() {
+        let out = PinnCpu::float_matmul(zeros(&[2, 0]), zeros(&[0, 3]));
+        let data: Vec<f32> = out.into_data().to_vec().unwrap();
+        assert_eq!(data, vec![0.0; 6]);
+    }
+
+    #[test]
+    #[should_panic(expected = "inner dimensions differ")]
+    fn matmul_shape_mismatch_names_the_shapes() {
+        PinnCpu::float_matmul(zeros(&[0, 2]), zeros(&[3, 4]));
+    }
+
+    #[test]
+    fn reductions_of_empty_tensors_with_empty_results() {
+        let t = zeros(&[0, 0, 0]);
+        assert_eq!(
+            PinnCpu::float_max_dim(t.clone(), 2).shape().to_vec(),
+            [0, 0, 1]
+        );
+        assert_eq!(
+            PinnCpu::float_argmin(t.clone(), 1, IntDType::I32).dtype(),
+            DType::I32
+        );
+        let b = PinnCpu::float_lower_elem(t, 0f32.into(), BoolDType::Native);
+        assert_eq!(
+            PinnCpu::bool_any_dim(b.clone(), 0).shape().to_vec(),
+            [1, 0, 0]
+        );
+        assert_eq!(PinnCpu::bool_all_dim(b, 2).shape().to_vec(), [0, 0, 1]);
+    }
+}
