@@ -27,6 +27,7 @@
 pub mod backend;
 pub mod codegen;
 pub mod fusion;
+pub mod inference;
 pub mod kernel;
 pub mod pinn;
 pub mod runtime;
