@@ -132,7 +132,7 @@ pub(crate) fn emit_spec(
                         let one = e.fc(types::F32X4, 1.0);
                         let ob = e.bits(one);
                         let m = e.b.ins().band(x, ob);
-                        e.from_bits(types::F32X4, m)
+                        e.float_of_bits(types::F32X4, m)
                     }
                     (_, ElemType::Bool) => {
                         let mut e = Em::new(b, cx);
@@ -263,7 +263,7 @@ fn binary(
             } else {
                 e.b.ins().bor(xb, yb)
             };
-            let tie = e.from_bits(types::F32X4, tie);
+            let tie = e.float_of_bits(types::F32X4, tie);
             let r = e.select(eq, tie, r);
             let y_nan = e.cmp(FloatCC::Unordered, y, y);
             e.select(y_nan, x, r)

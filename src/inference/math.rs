@@ -101,5 +101,5 @@ pub(crate) fn emit_sincos(
     let r = e.select(use_sin_poly, ys, yc);
     let rb = e.bits(r);
     let rb = e.b.ins().bxor(rb, sign);
-    e.from_bits(f, rb)
+    e.float_of_bits(f, rb)
 }
