@@ -56,6 +56,13 @@ pub fn empty_matmul(lhs: &FlexTensor, rhs: &FlexTensor) -> Option<FlexTensor> {
     (out.num_elements() == 0 || k == 0).then(|| FlexTensor::zeros(out, lhs.dtype()))
 }
 
+/// Whether a matmul whose left operand is `lhs` multiplies over an inner dimension of size 1
+/// (call after [`empty_matmul`], which checks the shapes).
+pub fn is_outer_product(lhs: &FlexTensor) -> bool {
+    let shape = lhs.shape();
+    shape[shape.num_dims() - 1] == 1
+}
+
 #[cfg(test)]
 mod tests {
     use burn_backend::ops::{BoolTensorOps, FloatTensorOps};
@@ -83,6 +90,31 @@ mod tests {
         let out = PinnCpu::float_matmul(zeros(&[2, 0]), zeros(&[0, 3]));
         let data: Vec<f32> = out.into_data().to_vec().unwrap();
         assert_eq!(data, vec![0.0; 6]);
+    }
+
+    #[test]
+    fn outer_product_matmul_matches_the_gemm_bit_for_bit() {
+        use burn_flex::Flex;
+        let lhs = PinnCpu::float_from_data(
+            TensorData::new(vec![1.5f32, -2.0, 3.25, f32::INFINITY], [2, 2, 1]),
+            &PinnJitDevice::Cpu,
+        );
+        let rhs = PinnCpu::float_from_data(
+            TensorData::new(vec![0.1f32, 7.0, -0.0, 2.0, 1e-3, 4.0], [1, 1, 6]),
+            &PinnJitDevice::Cpu,
+        );
+        let ours: Vec<f32> = PinnCpu::float_matmul(lhs.clone(), rhs.clone())
+            .into_data()
+            .to_vec()
+            .unwrap();
+        let gemm: Vec<f32> = Flex::float_matmul(lhs, rhs).into_data().to_vec().unwrap();
+        assert_eq!(ours.len(), 24);
+        for (a, b) in ours.iter().zip(&gemm) {
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{a} vs {b}"
+            );
+        }
     }
 
     #[test]

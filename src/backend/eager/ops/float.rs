@@ -9,14 +9,23 @@ use burn_flex::Flex;
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 
 use crate::backend::PinnJitDevice;
-use crate::backend::eager::guard::{empty_matmul, empty_reduction};
+use crate::backend::eager::guard::{empty_matmul, empty_reduction, is_outer_product};
 use crate::backend::eager::{PinnCpu, delegate_to_flex};
 use crate::runtime::stats::record_eager_op;
 
 impl FloatTensorOps<Self> for PinnCpu {
     fn float_matmul(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self> {
         record_eager_op();
-        empty_matmul(&lhs, &rhs).unwrap_or_else(|| Flex::float_matmul(lhs, rhs))
+        if let Some(out) = empty_matmul(&lhs, &rhs) {
+            return out;
+        }
+        if is_outer_product(&lhs) {
+            // `[.., m, 1] × [.., 1, n]` is a broadcast product: one multiplication per output
+            // element (bit-identical to the GEMM, which adds it to zero), without the GEMM's
+            // packing, which costs tens of times more for this shape.
+            return Flex::float_mul(lhs, rhs);
+        }
+        Flex::float_matmul(lhs, rhs)
     }
 
     fn float_argmax(tensor: FloatTensor<Self>, dim: usize, out_dtype: IntDType) -> IntTensor<Self> {
