@@ -354,7 +354,10 @@ impl KernelSpec {
             let boolean = |v: ValueId| -> Result<(), SpecError> {
                 match operand(v)? {
                     ElemType::Bool => Ok(()),
-                    ty => Err(err(i, format!("operand {v} has type {ty:?}, expected Bool"))),
+                    ty => Err(err(
+                        i,
+                        format!("operand {v} has type {ty:?}, expected Bool"),
+                    )),
                 }
             };
             let ty = match *inst {
