@@ -222,6 +222,7 @@ fn try_parse(
 
 impl Args {
     /// The value of an example-specific flag.
+    #[allow(dead_code)] // only the examples with extra flags (burgers) call it
     pub fn extra(&self, flag: &str) -> Option<&str> {
         self.extra
             .iter()

@@ -6,7 +6,7 @@ use core::fmt;
 use core::str::FromStr;
 
 use burn::serde::{Deserialize, Serialize};
-use burn::tensor::{Tensor, activation, backend::Backend};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::error::PinnError;
 use super::jet::Jet;
@@ -65,12 +65,12 @@ impl Activation {
     /// `f(z)` on a plain tensor (inference path; no derivatives).
     pub fn forward<B: Backend, const D: usize>(self, z: Tensor<B, D>) -> Tensor<B, D> {
         match self {
-            Activation::Tanh => z.tanh(),
+            Activation::Tanh => tanh(z),
             Activation::Sin => z.sin(),
-            Activation::Sigmoid => activation::sigmoid(z),
-            Activation::Softplus => activation::softplus(z, 1.0),
-            Activation::Silu => activation::silu(z),
-            Activation::Gelu => activation::gelu(z),
+            Activation::Sigmoid => sigmoid(z),
+            Activation::Softplus => softplus(z),
+            Activation::Silu => z.clone() * sigmoid(z),
+            Activation::Gelu => z.clone() * normal_cdf(z),
         }
     }
 
@@ -81,7 +81,7 @@ impl Activation {
     ) -> (Tensor<B, D>, Tensor<B, D>, Tensor<B, D>) {
         match self {
             Activation::Tanh => {
-                let s = z.tanh();
+                let s = tanh(z);
                 let s1 = s.clone().square().neg().add_scalar(1.0);
                 let s2 = s.clone().mul(s1.clone()).mul_scalar(-2.0);
                 (s, s1, s2)
@@ -91,20 +91,20 @@ impl Activation {
                 (s.clone(), z.cos(), s.neg())
             }
             Activation::Sigmoid => {
-                let s = activation::sigmoid(z);
+                let s = sigmoid(z);
                 let s1 = s.clone() * s.clone().neg().add_scalar(1.0);
                 let s2 = s1.clone() * s.clone().mul_scalar(-2.0).add_scalar(1.0);
                 (s, s1, s2)
             }
             Activation::Softplus => {
-                let f = activation::softplus(z.clone(), 1.0);
-                let s = activation::sigmoid(z);
+                let f = softplus(z.clone());
+                let s = sigmoid(z);
                 let s2 = s.clone() * s.clone().neg().add_scalar(1.0);
                 (f, s, s2)
             }
             Activation::Silu => {
                 // f = z σ, f' = σ (1 + z (1 − σ)), f'' = σ (1 − σ) (2 + z (1 − 2σ))
-                let s = activation::sigmoid(z.clone());
+                let s = sigmoid(z.clone());
                 let one_minus = s.clone().neg().add_scalar(1.0);
                 let f = z.clone() * s.clone();
                 let f1 = s.clone() * (z.clone() * one_minus.clone()).add_scalar(1.0);
@@ -121,12 +121,7 @@ impl Activation {
                     .mul_scalar(-0.5)
                     .exp()
                     .mul_scalar(1.0 / (2.0 * PI).sqrt());
-                let cdf = z
-                    .clone()
-                    .mul_scalar(core::f64::consts::FRAC_1_SQRT_2)
-                    .erf()
-                    .add_scalar(1.0)
-                    .mul_scalar(0.5);
+                let cdf = normal_cdf(z.clone());
                 let f = z.clone() * cdf.clone();
                 let f1 = cdf + z.clone() * phi.clone();
                 let f2 = phi * z.square().neg().add_scalar(2.0);
@@ -141,6 +136,37 @@ impl Activation {
         let (f0, f1, f2) = self.derivatives(z.value());
         z.map(f0, f1, f2)
     }
+}
+
+/// `tanh(z) = 1 − 2 / (e^{2z} + 1)`: exact in floating point at both tails (`e^{2z} → ∞`
+/// gives 1, `→ 0` gives −1) and measured about 5× faster than `Tensor::tanh` on `burn-flex`
+/// and `burn-ndarray`, whose `tanh` is a scalar libm loop while `exp` is vectorised.
+pub fn tanh<B: Backend, const D: usize>(z: Tensor<B, D>) -> Tensor<B, D> {
+    z.mul_scalar(2.0)
+        .exp()
+        .add_scalar(1.0)
+        .recip()
+        .mul_scalar(-2.0)
+        .add_scalar(1.0)
+}
+
+/// `σ(z) = 1 / (1 + e^{−z})` (saturates correctly at both tails), for the same speed reason
+/// as [`tanh`].
+pub fn sigmoid<B: Backend, const D: usize>(z: Tensor<B, D>) -> Tensor<B, D> {
+    z.neg().exp().add_scalar(1.0).recip()
+}
+
+/// `ln(1 + e^z)` computed as `max(z, 0) + ln(1 + e^{−|z|})`, which never overflows.
+pub fn softplus<B: Backend, const D: usize>(z: Tensor<B, D>) -> Tensor<B, D> {
+    z.clone().clamp_min(0.0) + z.abs().neg().exp().log1p()
+}
+
+/// The standard normal CDF `Φ(z) = ½ (1 + erf(z / √2))`.
+fn normal_cdf<B: Backend, const D: usize>(z: Tensor<B, D>) -> Tensor<B, D> {
+    z.mul_scalar(core::f64::consts::FRAC_1_SQRT_2)
+        .erf()
+        .add_scalar(1.0)
+        .mul_scalar(0.5)
 }
 
 impl fmt::Display for Activation {

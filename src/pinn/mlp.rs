@@ -11,7 +11,7 @@ use burn::tensor::{Tensor, TensorData, backend::Backend};
 
 use super::activation::Activation;
 use super::error::PinnError;
-use super::jet::{Jet, JetSpec};
+use super::jet::{Jet, JetSpec, vector};
 use super::sampling::Rng;
 
 /// Random Fourier-feature input embedding `γ(x) = [sin(2π x B), cos(2π x B)]` with a fixed
@@ -180,8 +180,8 @@ impl<B: Backend> PinnMlp<B> {
     /// Plain forward pass: `x` `[N, d_input]` → `[N, d_output]`.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let device = x.device();
-        let scale = Tensor::<B, 1>::from_floats(self.scale.as_slice(), &device);
-        let shift = Tensor::<B, 1>::from_floats(self.shift.as_slice(), &device);
+        let scale = vector::<B>(&self.scale, &device);
+        let shift = vector::<B>(&self.shift, &device);
         let mut h = x * scale.unsqueeze::<2>() + shift.unsqueeze::<2>();
         if let Some(b) = &self.fourier {
             let z = h.matmul(b.clone());

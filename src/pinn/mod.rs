@@ -19,6 +19,7 @@ pub use error::PinnError;
 pub use jet::{Jet, JetSpec};
 pub use mlp::{FourierConfig, PinnMlp, PinnMlpConfig, glorot_linear, linear_stack_jet};
 pub use sampling::{BoxDomain, Points, Rng, Sampling, linspace, tensor_grid};
+mod cost;
 mod lbfgs;
 mod loss;
 mod params;
@@ -28,6 +29,7 @@ mod progress;
 pub mod reference;
 mod train;
 
+pub use cost::{StepCost, measure_step_cost};
 pub use lbfgs::{Lbfgs, LbfgsConfig, LbfgsStatus, Objective};
 pub use loss::{LossTerm, LossTerms};
 pub use params::{flatten_grads, flatten_params, load_params};
