@@ -191,13 +191,10 @@ fn jet_arithmetic_matches_analytic_derivatives() {
     let x = points::<F64>(&device);
     let cx = Jet::coordinate(x.clone(), &spec, 0).unwrap();
     let ct = Jet::coordinate(x.clone(), &spec, 1).unwrap();
-    let u = cx
-        .clone()
-        .sin()
-        .mul(ct.clone().square())
-        .add(cx.clone().mul(ct.clone()).exp())
-        .add(cx.clone().tanh().mul(ct.clone().cos()))
-        .sub(cx.mul_scalar(0.5).add_scalar(1.0));
+    let u = cx.clone().sin() * ct.clone().square()
+        + (cx.clone() * ct.clone()).exp()
+        + cx.clone().tanh() * ct.clone().cos()
+        - cx.mul_scalar(0.5).add_scalar(1.0);
     let got = [
         to_vec(u.value()),
         to_vec(u.d(0)),

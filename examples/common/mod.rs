@@ -341,9 +341,9 @@ pub fn solve<B: AutodiffBackend, P: PinnProblem>(
     let names = problem.input_names();
     if let Some(path) = &args.save_predictions {
         let mut csv = format!("{},{},u\n", names[0], names[1]);
-        for i in 0..grid.len() {
+        for (i, u) in pred.iter().enumerate() {
             let p = grid.row(i);
-            csv.push_str(&format!("{},{},{}\n", p[0], p[1], pred[i]));
+            csv.push_str(&format!("{},{},{u}\n", p[0], p[1]));
         }
         std::fs::write(path, csv)?;
         println!("predictions written to {}", path.display());

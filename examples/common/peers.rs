@@ -128,10 +128,13 @@ fn load_layers<B: Backend>(path: &Path, device: &B::Device) -> Result<Vec<Linear
 }
 
 /// Reads `kind,x,t,u` rows; returns `(points, u)` per kind `f`, `i`, `b`.
-fn load_points(path: &Path) -> Result<[(Vec<f64>, Vec<f64>); 3], PinnError> {
+/// Point coordinates (row-major, 2 columns) and, for the initial points, the target values.
+type PointSet = (Vec<f64>, Vec<f64>);
+
+fn load_points(path: &Path) -> Result<[PointSet; 3], PinnError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| PinnError::Io(format!("cannot read {}: {e}", path.display())))?;
-    let mut out: [(Vec<f64>, Vec<f64>); 3] = Default::default();
+    let mut out: [PointSet; 3] = Default::default();
     for line in text.lines().skip(1) {
         let cols: Vec<&str> = line.split(',').collect();
         let k = match cols.first() {
@@ -153,12 +156,15 @@ fn load_points(path: &Path) -> Result<[(Vec<f64>, Vec<f64>); 3], PinnError> {
     Ok(out)
 }
 
+/// The total loss and its unweighted terms.
+pub type PeersLoss = (f64, Vec<(&'static str, f64)>);
+
 /// Computes the peers' starting loss with backend `B`; returns `(total, [pde, ic, bc])`.
 pub fn check_peers<B: Backend>(
     dir: &Path,
     nu: f64,
     device: &B::Device,
-) -> Result<(f64, Vec<(&'static str, f64)>), PinnError> {
+) -> Result<PeersLoss, PinnError> {
     let layers = load_layers::<B>(&dir.join("weights/train_init_weights.json"), device)?;
     let [(xf, _), (xi, ui), (xb, _)] = load_points(&dir.join("weights/burgers_points_nf1024.csv"))?;
     let tensor = |v: &Vec<f64>, cols: usize| {

@@ -30,7 +30,7 @@
 //! let pts = Tensor::<Flex, 2>::from_floats([[0.5, 2.0]], &device);
 //! let x = Jet::coordinate(pts.clone(), &spec, 0).unwrap();
 //! let t = Jet::coordinate(pts, &spec, 1).unwrap();
-//! let u = x.sin().mul(t);
+//! let u = x.sin() * t;
 //! let u_xx: f32 = u.d2(0, 0).unwrap().into_scalar();
 //! assert!((u_xx + 0.5f32.sin() * 2.0).abs() < 1e-6);
 //! ```
@@ -372,61 +372,6 @@ impl<B: Backend> Jet<B> {
         }
     }
 
-    /// Sum of two jets of the same shape (residual / skip connections).
-    pub fn add(self, other: Self) -> Self {
-        Self {
-            value: self.value + other.value,
-            first: zip_with(self.first, other.first, |a, b| a + b),
-            second: zip_with(self.second, other.second, |a, b| a + b),
-            spec: self.spec,
-        }
-    }
-
-    /// Difference of two jets of the same shape.
-    pub fn sub(self, other: Self) -> Self {
-        Self {
-            value: self.value - other.value,
-            first: zip_with(self.first, other.first, |a, b| a - b),
-            second: zip_with(self.second, other.second, |a, b| a - b),
-            spec: self.spec,
-        }
-    }
-
-    /// Product rule: the jet of `self · other` (element-wise; the shapes follow Burn's
-    /// broadcasting, e.g. `[N, 1] · [N, W]`).
-    pub fn mul(self, other: Self) -> Self {
-        let (u, v) = (&self, &other);
-        let second = self
-            .spec
-            .second
-            .iter()
-            .enumerate()
-            .map(|(k, &(i, j))| {
-                let cross = if i == j {
-                    (u.first[i].clone() * v.first[i].clone()).mul_scalar(2.0)
-                } else {
-                    u.first[i].clone() * v.first[j].clone()
-                        + u.first[j].clone() * v.first[i].clone()
-                };
-                u.second[k].clone() * v.value.clone()
-                    + cross
-                    + u.value.clone() * v.second[k].clone()
-            })
-            .collect();
-        let first = u
-            .first
-            .iter()
-            .zip(&v.first)
-            .map(|(ui, vi)| ui.clone() * v.value.clone() + u.value.clone() * vi.clone())
-            .collect();
-        Self {
-            value: self.value.clone() * other.value.clone(),
-            first,
-            second,
-            spec: self.spec.clone(),
-        }
-    }
-
     /// Multiplies every channel by a constant.
     pub fn mul_scalar(self, c: f64) -> Self {
         Self {
@@ -472,7 +417,7 @@ impl<B: Backend> Jet<B> {
 
     /// Square of the jet.
     pub fn square(self) -> Self {
-        self.clone().mul(self)
+        self.clone() * self
     }
 
     /// Concatenates jets along the feature axis (all must share the batch size and spec).
@@ -524,6 +469,75 @@ impl<B: Backend> Jet<B> {
     /// Drops everything but the value (for inference after training).
     pub fn into_value(self) -> Tensor<B, 2> {
         self.value
+    }
+}
+
+impl<B: Backend> core::ops::Add for Jet<B> {
+    type Output = Self;
+
+    /// Sum of two jets of the same shape (residual / skip connections).
+    fn add(self, other: Self) -> Self {
+        Self {
+            value: self.value + other.value,
+            first: zip_with(self.first, other.first, |a, b| a + b),
+            second: zip_with(self.second, other.second, |a, b| a + b),
+            spec: self.spec,
+        }
+    }
+}
+
+impl<B: Backend> core::ops::Sub for Jet<B> {
+    type Output = Self;
+
+    /// Difference of two jets of the same shape.
+    fn sub(self, other: Self) -> Self {
+        Self {
+            value: self.value - other.value,
+            first: zip_with(self.first, other.first, |a, b| a - b),
+            second: zip_with(self.second, other.second, |a, b| a - b),
+            spec: self.spec,
+        }
+    }
+}
+
+// the product rule adds terms by definition
+#[allow(clippy::suspicious_arithmetic_impl)]
+impl<B: Backend> core::ops::Mul for Jet<B> {
+    type Output = Self;
+
+    /// Product rule: the jet of `self · other` (element-wise; the shapes follow Burn's
+    /// broadcasting, e.g. `[N, 1] · [N, W]`).
+    fn mul(self, other: Self) -> Self {
+        let (u, v) = (&self, &other);
+        let second = self
+            .spec
+            .second
+            .iter()
+            .enumerate()
+            .map(|(k, &(i, j))| {
+                let cross = if i == j {
+                    (u.first[i].clone() * v.first[i].clone()).mul_scalar(2.0)
+                } else {
+                    u.first[i].clone() * v.first[j].clone()
+                        + u.first[j].clone() * v.first[i].clone()
+                };
+                u.second[k].clone() * v.value.clone()
+                    + cross
+                    + u.value.clone() * v.second[k].clone()
+            })
+            .collect();
+        let first = u
+            .first
+            .iter()
+            .zip(&v.first)
+            .map(|(ui, vi)| ui.clone() * v.value.clone() + u.value.clone() * vi.clone())
+            .collect();
+        Self {
+            value: self.value.clone() * other.value.clone(),
+            first,
+            second,
+            spec: self.spec.clone(),
+        }
     }
 }
 

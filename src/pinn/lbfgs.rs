@@ -91,6 +91,9 @@ impl<F: FnMut(&[f64]) -> Result<(f64, Vec<f64>), PinnError>> Objective for F {
     }
 }
 
+/// A line-search sample: step `t`, loss, gradient, directional derivative.
+type Sample = (f64, f64, Vec<f64>, f64);
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -203,10 +206,10 @@ impl Lbfgs {
         for v in q.iter_mut() {
             *v *= self.h_diag;
         }
-        for i in 0..k {
+        for (i, a) in alpha.iter().enumerate() {
             let beta = self.rho_hist[i] * dot(&self.y_hist[i], &q);
             for (qj, sj) in q.iter_mut().zip(&self.s_hist[i]) {
-                *qj += sj * (alpha[i] - beta);
+                *qj += sj * (a - beta);
             }
         }
         q
@@ -289,7 +292,7 @@ impl Lbfgs {
         let mut done = false;
         let mut ls_iter = 0;
         // bracket: (t, f, g, gtd) for the two ends
-        let mut bracket: Option<[(f64, f64, Vec<f64>, f64); 2]> = None;
+        let mut bracket: Option<[Sample; 2]> = None;
         while ls_iter < max_ls {
             if f_new > f0 + c1 * t * gtd || (ls_iter > 1 && f_new >= f_prev) {
                 bracket = Some([

@@ -108,7 +108,11 @@ impl PinnMlpConfig {
                         got: vec![lo.len(), hi.len()],
                     });
                 }
-                if lo.iter().zip(hi).any(|(a, b)| !(b > a)) {
+                if lo
+                    .iter()
+                    .zip(hi)
+                    .any(|(a, b)| b.partial_cmp(a) != Some(core::cmp::Ordering::Greater))
+                {
                     return Err(PinnError::InvalidConfig(
                         "input_bounds needs upper > lower for every input".into(),
                     ));
@@ -232,7 +236,7 @@ impl<B: Backend> PinnMlp<B> {
         for layer in hidden {
             let a = self.activation.jet(h.clone().apply_linear(layer));
             h = if self.residual && a.dims() == h.dims() {
-                a.add(h)
+                a + h
             } else {
                 a
             };

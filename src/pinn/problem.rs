@@ -109,7 +109,7 @@ impl<B: Backend> AnsatzBatch<B> {
     /// The jet of `u = A + G · N` for the network `model`.
     pub fn u_jet(&self, model: &PinnMlp<B>) -> Result<Jet<B>, PinnError> {
         let n = model.forward_jet(self.x.clone(), self.a.spec())?;
-        Ok(self.a.clone().add(self.g.clone().mul(n)))
+        Ok(self.a.clone() + self.g.clone() * n)
     }
 
     /// The PDE residual of `model` at these points.

@@ -53,7 +53,7 @@ impl Progress {
 
     /// Whether `step` (1-based) is a reporting step (every `every`-th and the last).
     pub fn due(&self, step: usize) -> bool {
-        self.every > 0 && (step % self.every == 0 || step == self.total)
+        self.every > 0 && (step.is_multiple_of(self.every) || step == self.total)
     }
 
     /// Formats, stores and prints one line for `step` with the given unweighted terms.

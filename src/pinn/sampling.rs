@@ -97,7 +97,7 @@ pub struct Points {
 impl Points {
     /// Wraps row-major data of `dim` columns.
     pub fn new(data: Vec<f64>, dim: usize) -> Result<Self, PinnError> {
-        if dim == 0 || data.len() % dim != 0 {
+        if dim == 0 || !data.len().is_multiple_of(dim) {
             return Err(PinnError::ShapeMismatch {
                 context: "Points::new: data length must be a multiple of dim >= 1",
                 expected: vec![dim],
@@ -188,7 +188,11 @@ impl BoxDomain {
                 got: vec![upper.len()],
             });
         }
-        if lower.iter().zip(&upper).any(|(a, b)| !(b > a)) {
+        if lower
+            .iter()
+            .zip(&upper)
+            .any(|(a, b)| b.partial_cmp(a) != Some(core::cmp::Ordering::Greater))
+        {
             return Err(PinnError::InvalidConfig(format!(
                 "BoxDomain needs upper > lower on every axis, got lower = {lower:?}, upper = \
                  {upper:?}"

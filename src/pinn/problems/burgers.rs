@@ -58,7 +58,7 @@ impl PinnProblem for Burgers {
     fn ansatz<B: Backend>(&self, c: &[Jet<B>]) -> (Jet<B>, Jet<B>) {
         let (x, t) = (c[0].clone(), c[1].clone());
         let a = x.clone().mul_scalar(PI).sin().mul_scalar(-1.0);
-        let g = t.mul(x.square().mul_scalar(-1.0).add_scalar(1.0));
+        let g = t * x.square().mul_scalar(-1.0).add_scalar(1.0);
         (a, g)
     }
 

@@ -43,8 +43,8 @@ impl PinnProblem for Heat {
 
     fn ansatz<B: Backend>(&self, c: &[Jet<B>]) -> (Jet<B>, Jet<B>) {
         let (x, t) = (c[0].clone(), c[1].clone());
-        let bump = x.clone().mul(x.mul_scalar(-1.0).add_scalar(1.0));
-        (bump.clone(), t.mul(bump))
+        let bump = x.clone() * x.mul_scalar(-1.0).add_scalar(1.0);
+        (bump.clone(), t * bump)
     }
 
     fn residual<B: Backend>(

@@ -46,7 +46,7 @@ impl PinnProblem for Helmholtz {
         let (x, y) = (c[0].clone(), c[1].clone());
         let gx = x.square().mul_scalar(-1.0).add_scalar(1.0);
         let gy = y.square().mul_scalar(-1.0).add_scalar(1.0);
-        let g = gx.mul(gy);
+        let g = gx * gy;
         (g.clone().mul_scalar(0.0), g)
     }
 

@@ -45,13 +45,10 @@ impl PinnProblem for Wave {
     fn ansatz<B: Backend>(&self, c: &[Jet<B>]) -> (Jet<B>, Jet<B>) {
         let (x, t) = (c[0].clone(), c[1].clone());
         let pi = core::f64::consts::PI;
-        let f = x
-            .clone()
-            .mul_scalar(pi)
-            .sin()
-            .add(x.clone().mul_scalar(3.0 * pi).sin().mul_scalar(0.5));
-        let bump = x.clone().mul(x.mul_scalar(-1.0).add_scalar(1.0));
-        (f, t.square().mul(bump))
+        let f =
+            x.clone().mul_scalar(pi).sin() + x.clone().mul_scalar(3.0 * pi).sin().mul_scalar(0.5);
+        let bump = x.clone() * x.mul_scalar(-1.0).add_scalar(1.0);
+        (f, t.square() * bump)
     }
 
     fn residual<B: Backend>(
