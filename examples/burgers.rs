@@ -18,7 +18,8 @@ struct Job;
 
 impl BackendRun for Job {
     fn run<B: AutodiffBackend>(&self, args: &Args, device: B::Device) -> Result<(), PinnError> {
-        let problem = Burgers::default();
+        let mut problem = Burgers::default();
+        problem.odd = args.extra("--odd") != Some("false");
         if let Some(dir) = args.extra("--check-peers") {
             let (loss, terms) = peers::check_peers::<B>(Path::new(dir), problem.nu(), &device)?;
             println!("peers check: terms {terms:?}");
@@ -68,8 +69,8 @@ fn main() {
     let args = parse_args(
         "burgers",
         &defaults,
-        &["--check-peers", "--measure-cost"],
-        "  --check-peers DIR           only print the loss at the shared initial weights/points of\n                              DIR (e.g. /work/shared/peers) and exit\n  --measure-cost N            only time one training step (plain / jet / finite\n                              differences) on N points and exit\n",
+        &["--check-peers", "--measure-cost", "--odd"],
+        "  --odd true|false            build u(-x,t) = -u(x,t) into the network [true]\n  --check-peers DIR           only print the loss at the shared initial weights/points of\n                              DIR (e.g. /work/shared/peers) and exit\n  --measure-cost N            only time one training step (plain / jet / finite\n                              differences) on N points and exit\n",
     );
     if let Err(e) = dispatch(&args, &Job) {
         eprintln!("error: {e}");

@@ -223,8 +223,40 @@ impl<B: Backend> PinnMlp<B> {
         Ok(self.forward_jet_from(h))
     }
 
+    /// The jet of `N(R x)`, where `R` flips the sign of input `axis`, with derivatives taken
+    /// with respect to the original `x`. `N(x) − N(R x)` is exactly odd in that input, which
+    /// lets an ansatz impose a known symmetry (Burgers: `u(−x, t) = −u(x, t)` pins the shock
+    /// at `x = 0`).
+    pub fn forward_jet_reflected(
+        &self,
+        x: Tensor<B, 2>,
+        spec: &JetSpec,
+        axis: usize,
+    ) -> Result<Jet<B>, PinnError> {
+        if axis >= self.scale.len() {
+            return Err(PinnError::InputOutOfRange {
+                index: axis,
+                n_inputs: self.scale.len(),
+            });
+        }
+        let mut scale = self.scale.clone();
+        scale[axis] = -scale[axis];
+        let h = Jet::seed_affine(x, spec, &scale, &self.shift)?;
+        Ok(self.forward_jet_from(h))
+    }
+
+    /// Plain forward pass at the points with input `axis` negated (see
+    /// [`forward_jet_reflected`](Self::forward_jet_reflected)).
+    pub fn forward_reflected(&self, x: Tensor<B, 2>, axis: usize) -> Tensor<B, 2> {
+        let d = self.scale.len();
+        let signs: Vec<f64> = (0..d).map(|k| if k == axis { -1.0 } else { 1.0 }).collect();
+        let device = x.device();
+        self.forward(x * vector::<B>(&signs, &device).unsqueeze::<2>())
+    }
+
     /// Like [`forward_jet`](Self::forward_jet) but starting from an already-seeded jet of the
-    /// (un-normalised) inputs, e.g. one produced by an outer coordinate transform.
+    /// network's *normalised* inputs (as [`Jet::seed_affine`] makes them), e.g. one produced
+    /// by an outer coordinate transform.
     pub fn forward_jet_from(&self, input: Jet<B>) -> Jet<B> {
         let mut h = input;
         if let Some(b) = &self.fourier {

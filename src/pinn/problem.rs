@@ -33,6 +33,23 @@ pub trait PinnProblem {
     /// them once per collocation set.
     fn ansatz<B: Backend>(&self, coords: &[Jet<B>]) -> (Jet<B>, Jet<B>);
 
+    /// The network part `N` of the ansatz as a jet; by default the network itself. Override
+    /// to build symmetry into `N` (e.g. `N(x) − N(−x)`), together with
+    /// [`network_value`](Self::network_value).
+    fn network_jet<B: Backend>(
+        &self,
+        model: &PinnMlp<B>,
+        x: Tensor<B, 2>,
+        spec: &JetSpec,
+    ) -> Result<Jet<B>, PinnError> {
+        model.forward_jet(x, spec)
+    }
+
+    /// The value of [`network_jet`](Self::network_jet) without derivatives (inference).
+    fn network_value<B: Backend>(&self, model: &PinnMlp<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        model.forward(x)
+    }
+
     /// A source term `q(x)` entering the residual (zero by default).
     fn forcing(&self, _p: &[f64]) -> f64 {
         0.0
@@ -107,8 +124,12 @@ impl<B: Backend> AnsatzBatch<B> {
     }
 
     /// The jet of `u = A + G · N` for the network `model`.
-    pub fn u_jet(&self, model: &PinnMlp<B>) -> Result<Jet<B>, PinnError> {
-        let n = model.forward_jet(self.x.clone(), self.a.spec())?;
+    pub fn u_jet<P: PinnProblem>(
+        &self,
+        problem: &P,
+        model: &PinnMlp<B>,
+    ) -> Result<Jet<B>, PinnError> {
+        let n = problem.network_jet(model, self.x.clone(), self.a.spec())?;
         Ok(self.a.clone() + self.g.clone() * n)
     }
 
@@ -118,7 +139,7 @@ impl<B: Backend> AnsatzBatch<B> {
         problem: &P,
         model: &PinnMlp<B>,
     ) -> Result<Tensor<B, 2>, PinnError> {
-        problem.residual(&self.u_jet(model)?, self.forcing.clone())
+        problem.residual(&self.u_jet(problem, model)?, self.forcing.clone())
     }
 }
 
@@ -141,7 +162,7 @@ pub fn predict<B: Backend, P: PinnProblem>(
         let x = sub.to_tensor::<B>(device);
         let coords = coordinate_jets(&x, &spec)?;
         let (a, g) = problem.ansatz(&coords);
-        let u = a.into_value() + g.into_value() * model.forward(x);
+        let u = a.into_value() + g.into_value() * problem.network_value(model, x);
         let data = u.into_data().convert::<f64>();
         out.extend_from_slice(data.as_slice::<f64>().expect("converted to f64"));
     }
