@@ -60,7 +60,7 @@ pub struct TrainConfig {
     /// Print a progress line every this many steps (0: never).
     #[config(default = 500)]
     pub log_every: usize,
-    /// Stop L-BFGS once the whole training has run this long (seconds).
+    /// Time budget of the whole training (seconds): Adam stops at 90 % of it, L-BFGS at 100 %.
     #[config(default = "None")]
     pub time_limit_s: Option<f64>,
     /// Collect progress lines without printing them.
@@ -184,6 +184,14 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
             }
             model = adam.step(lr, model, grads);
             report.adam_steps = step;
+            // leave at least a tenth of the budget to L-BFGS
+            if cfg
+                .time_limit_s
+                .is_some_and(|lim| start.elapsed().as_secs_f64() > 0.9 * lim)
+            {
+                progress.note(&format!("time limit: Adam stopped after {step} steps"));
+                break;
+            }
         }
         report.adam_s = start.elapsed().as_secs_f64();
         report.lines.extend_from_slice(progress.lines());
