@@ -86,7 +86,7 @@ fn usage(name: &str, d: &Defaults, extra_help: &str) -> String {
          \x20 --lr-final F               final / initial learning rate (exponential decay) [{lrf}]\n\
          \x20 --resample-every N         RAD resampling period in Adam steps, 0 = off [{rs}]\n\
          \x20 --lbfgs-iters N            L-BFGS iterations after Adam [{lb}]\n\
-         \x20 --time-limit S             stop L-BFGS once training has run S seconds [{tl}]\n\
+         \x20 --time-limit S             training time budget: Adam stops at 90 %, L-BFGS at 100 % [{tl}]\n\
          \x20 --seed N                   seed of weights and samplers [0]\n\
          \x20 --log-every N              progress line period [500]\n\
          \x20 --plot PATH                PNG of prediction, reference and error [{name}.png]\n\
