@@ -1,0 +1,79 @@
+//! Viscous Burgers PINN: `u_t + u u_x = (0.01/π) u_xx`, `x ∈ [−1, 1]`, `t ∈ [0, 1]`,
+//! `u(x, 0) = −sin(πx)`, `u(±1, t) = 0`, against the exact Cole–Hopf solution.
+//!
+//! `cargo run --release --example burgers -- --help`
+
+mod common;
+#[path = "common/peers.rs"]
+mod peers;
+
+use std::path::Path;
+
+use burn::tensor::backend::AutodiffBackend;
+use common::{Args, BackendRun, Defaults, Precision, dispatch, parse_args, solve};
+use pinn_jit::pinn::problems::Burgers;
+use pinn_jit::pinn::{Activation, PinnError, measure_step_cost};
+
+struct Job;
+
+impl BackendRun for Job {
+    fn run<B: AutodiffBackend>(&self, args: &Args, device: B::Device) -> Result<(), PinnError> {
+        let mut problem = Burgers::default();
+        problem.odd = args.extra("--odd") != Some("false");
+        if let Some(dir) = args.extra("--check-peers") {
+            let (loss, terms) = peers::check_peers::<B>(Path::new(dir), problem.nu(), &device)?;
+            println!("peers check: terms {terms:?}");
+            println!(
+                "burgers: peers_loss0={loss:.7} expected=0.8843147 (float32) / 0.88431459 (float64) \
+                 backend={}",
+                args.backend_name()
+            );
+            return Ok(());
+        }
+        if let Some(n) = args.extra("--measure-cost") {
+            let n: usize = n.parse().map_err(|_| {
+                PinnError::InvalidConfig("--measure-cost takes a number of points".into())
+            })?;
+            let model = common::model_config(&problem, args).init::<B>(args.seed, &device)?;
+            let c = measure_step_cost(&model, n, 15, &device)?;
+            println!(
+                "burgers: cost n={n} plain_ms={:.3} jet_ms={:.3} fd_ms={:.3} jet_ratio={:.2} \
+                 fd_ratio={:.2} backend={}",
+                c.plain_ms,
+                c.jet_ms,
+                c.finite_difference_ms,
+                c.jet_ratio(),
+                c.finite_difference_ratio(),
+                args.backend_name()
+            );
+            return Ok(());
+        }
+        solve::<B, _>(&problem, args, device).map(|_| ())
+    }
+}
+
+fn main() {
+    let defaults = Defaults {
+        hidden: vec![32, 32, 32, 32],
+        activation: Activation::Tanh,
+        fourier: None,
+        precision: Precision::F64,
+        n_f: 2048,
+        adam_steps: 1500,
+        lr: 2e-3,
+        lr_final: 0.05,
+        resample_every: 500,
+        lbfgs_iters: 3000,
+        time_limit_s: 540.0,
+    };
+    let args = parse_args(
+        "burgers",
+        &defaults,
+        &["--check-peers", "--measure-cost", "--odd"],
+        "  --odd true|false            build u(-x,t) = -u(x,t) into the network [true]\n  --check-peers DIR           only print the loss at the shared initial weights/points of\n                              DIR (e.g. /work/shared/peers) and exit\n  --measure-cost N            only time one training step (plain / jet / finite\n                              differences) on N points and exit\n",
+    );
+    if let Err(e) = dispatch(&args, &Job) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
