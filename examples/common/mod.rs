@@ -9,6 +9,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn_backend::{FloatDType, IntDType};
 use burn_flex::Flex;
 use burn_ndarray::NdArray;
+use pinn_jit::PinnJitBackend;
 use pinn_jit::pinn::plot::{HeatMap, save_panels};
 use pinn_jit::pinn::{
     Activation, FourierConfig, PinnError, PinnMlp, PinnMlpConfig, PinnProblem, TrainConfig,
@@ -18,7 +19,9 @@ use pinn_jit::pinn::{
 /// Which Burn backend runs the example.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendKind {
-    /// `burn_flex::Flex` (default).
+    /// `pinn_jit::PinnJitBackend` (default): element-wise chains compiled by Cranelift.
+    PinnJit,
+    /// `burn_flex::Flex`.
     Flex,
     /// `burn_ndarray::NdArray`.
     NdArray,
@@ -75,7 +78,7 @@ fn usage(name: &str, d: &Defaults, extra_help: &str) -> String {
     format!(
         "Usage: cargo run --release --example {name} -- [options]\n\n\
          Options (defaults in brackets):\n\
-         \x20 --backend flex|ndarray     Burn backend [flex]\n\
+         \x20 --backend pinn-jit|flex|ndarray  Burn backend [pinn-jit]\n\
          \x20 --precision f32|f64        float type of the network [{prec}]\n\
          \x20 --hidden W,W,...           hidden layer widths [{hidden}]\n\
          \x20 --activation NAME          tanh|sin|sigmoid|softplus|silu|gelu [{act}]\n\
@@ -143,7 +146,7 @@ fn try_parse(
     argv: Vec<String>,
 ) -> Result<Option<Args>, String> {
     let mut a = Args {
-        backend: BackendKind::Flex,
+        backend: BackendKind::PinnJit,
         precision: d.precision,
         hidden: d.hidden.clone(),
         activation: d.activation,
@@ -172,12 +175,8 @@ fn try_parse(
                 a.backend = match v.as_str() {
                     "flex" => BackendKind::Flex,
                     "ndarray" => BackendKind::NdArray,
-                    "pinn-jit" => {
-                        return Err("the pinn-jit backend is not merged on this branch yet; \
-                                    use --backend flex or ndarray"
-                            .into());
-                    }
-                    _ => return Err(format!("unknown backend '{v}' (flex, ndarray)")),
+                    "pinn-jit" => BackendKind::PinnJit,
+                    _ => return Err(format!("unknown backend '{v}' (pinn-jit, flex, ndarray)")),
                 }
             }
             "--precision" => {
@@ -233,6 +232,7 @@ impl Args {
     /// The name printed in the summary line.
     pub fn backend_name(&self) -> String {
         let b = match self.backend {
+            BackendKind::PinnJit => "pinn-jit",
             BackendKind::Flex => "flex",
             BackendKind::NdArray => "ndarray",
         };
@@ -254,6 +254,21 @@ pub trait BackendRun {
 /// match arm here.
 pub fn dispatch<J: BackendRun>(args: &Args, job: &J) -> Result<(), PinnError> {
     match (args.backend, args.precision) {
+        (BackendKind::PinnJit, Precision::F32) => {
+            job.run::<Autodiff<PinnJitBackend>>(args, Default::default())
+        }
+        (BackendKind::PinnJit, Precision::F64) => {
+            let device = Default::default();
+            burn::tensor::set_default_dtypes::<PinnJitBackend>(
+                &device,
+                FloatDType::F64,
+                IntDType::I32,
+            )
+            .map_err(|e| {
+                PinnError::InvalidConfig(format!("cannot switch pinn-jit to f64: {e:?}"))
+            })?;
+            job.run::<Autodiff<PinnJitBackend>>(args, device)
+        }
         (BackendKind::Flex, Precision::F32) => job.run::<Autodiff<Flex>>(args, Default::default()),
         (BackendKind::Flex, Precision::F64) => {
             // Flex picks its float type at run time: make f64 the device default before any

@@ -14,6 +14,7 @@
 
 mod ops;
 
+use burn_backend::quantization::{QuantScheme, QuantStore};
 use burn_backend::{Backend, BackendTypes, DType, DTypeUsageSet, ExecutionError, TensorData};
 use burn_fusion::{Fusion, FusionTensor};
 
@@ -108,12 +109,11 @@ impl Backend for PinnJitBackend {
 }
 
 impl PinnJitBackend {
-    /// The quantization scheme pinn-jit uses when none is given: Burn's default scheme
-    /// (8-bit symmetric, per tensor). Burn's conformance suite asks backends for it.
-    pub fn default_quant_scheme(
-        _device: &PinnJitDevice,
-    ) -> burn_backend::quantization::QuantScheme {
-        burn_backend::quantization::QuantScheme::default()
+    /// The quantization scheme pinn-jit uses when none is given: Burn's default (8-bit
+    /// symmetric, per tensor) with values stored natively, one `i8` each, as burn-flex stores
+    /// and reports them. Burn's conformance suite asks backends for it.
+    pub fn default_quant_scheme(_device: &PinnJitDevice) -> QuantScheme {
+        QuantScheme::default().with_store(QuantStore::Native)
     }
 }
 

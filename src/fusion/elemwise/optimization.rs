@@ -97,7 +97,7 @@ impl ElemwiseOptimization {
         };
         let out_shape = first_out.shape.clone();
 
-        let space = {
+        let (space, dtypes_match) = {
             let tensors: Vec<_> = global_inputs
                 .iter()
                 .map(|g| {
@@ -108,26 +108,36 @@ impl ElemwiseOptimization {
                         .as_tensor()
                 })
                 .collect();
-            launch::iter_space(&out_shape, &tensors, global_outputs.len())
+            // The kernel reads each buffer as the dtype the stream recorded. burn-fusion 0.21
+            // records some outputs with the backend's default float type rather than the
+            // one the eager op produces (a quantized matmul under an f16 default, for one), so
+            // trust the buffers, not the record.
+            let dtypes_match = tensors
+                .iter()
+                .zip(&global_inputs)
+                .all(|(t, g)| t.dtype() == g.dtype);
+            let space = launch::iter_space(&out_shape, &tensors, global_outputs.len());
+            (space, dtypes_match)
         };
-        let classes = space.layout_classes();
-        let kernel = self
-            .kernels
-            .entry(classes)
-            .or_insert_with_key(|classes| cache::get_or_compile(&self.spec, classes))
-            .clone();
-        let kernel = match kernel {
-            Ok(kernel) => kernel,
-            Err(_) => {
-                // The failure was logged when it happened (PINN_JIT_LOG); run uncompiled.
-                stats::record_fallback(self.num_compute as u64);
-                for index in 0..self.ops.len() {
-                    execution
-                        .operation_within_optimization(index)
-                        .execute(&mut context.handles);
-                }
-                return;
+        let kernel = if dtypes_match {
+            let classes = space.layout_classes();
+            self.kernels
+                .entry(classes)
+                .or_insert_with_key(|classes| cache::get_or_compile(&self.spec, classes))
+                .clone()
+                .ok()
+        } else {
+            None
+        };
+        let Some(kernel) = kernel else {
+            // A compile failure was logged when it happened (PINN_JIT_LOG); run uncompiled.
+            stats::record_fallback(self.num_compute as u64);
+            for index in 0..self.ops.len() {
+                execution
+                    .operation_within_optimization(index)
+                    .execute(&mut context.handles);
             }
+            return;
         };
 
         let scalars: Vec<f64> = self
