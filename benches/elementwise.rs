@@ -24,7 +24,7 @@ fn bench_backend<B: Backend>(c: &mut Criterion, name: &str) {
     group.bench_function("chain_10op_1M", |b| {
         b.iter(|| {
             let y = workloads::chain(x.clone());
-            y.slice([0..1]).into_scalar().elem::<f32>()
+            y.slice(0..1).into_scalar().elem::<f32>()
         })
     });
 

@@ -80,7 +80,7 @@ fn measure<B: Backend>(name: &'static str, reps: usize) -> Row {
     let x = workloads::chain_input::<B>(&device);
     let chain = median_time(3, reps, || {
         let y = workloads::chain(x.clone());
-        let _ = y.slice([0..1]).into_scalar().elem::<f32>();
+        let _ = y.slice(0..1).into_scalar().elem::<f32>();
     });
 
     let mlp = Mlp::<B>::new(&device);

@@ -43,7 +43,8 @@ pub type AdEager = burn::backend::Autodiff<Eager>;
 /// A finite pair passes when `|a - b| <= atol + rtol * |b|` **or** when `a` and `b` are at most
 /// `ulps` units in the last place apart in `f32` (for `f32`/`f16`/`bf16` data) or `f64`.
 /// NaN only matches NaN, an infinity only the same infinity. With [`Tol::EXACT`] values must be
-/// bit-identical up to NaN payloads: `+0.0` and `-0.0` differ.
+/// bit-identical up to NaN payloads: `+0.0` and `-0.0` differ; with [`Tol::VALUE`] they must be
+/// equal as numbers (`+0.0 == -0.0`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tol {
     /// Relative tolerance.
@@ -52,6 +53,8 @@ pub struct Tol {
     pub atol: f64,
     /// Allowed distance in units in the last place.
     pub ulps: u64,
+    /// Compare bit patterns (signed zeros distinguished); only with zero tolerances.
+    pub bitwise: bool,
 }
 
 impl Tol {
@@ -60,30 +63,30 @@ impl Tol {
         rtol: 0.0,
         atol: 0.0,
         ulps: 0,
+        bitwise: true,
     };
     /// Equal values, but `+0.0 == -0.0` (for ops whose sign of zero is unspecified).
-    pub const VALUE: Tol = Tol {
-        rtol: 0.0,
-        atol: 0.0,
-        ulps: 1 << 63,
-    };
+    pub const VALUE: Tol = Tol::new(0.0, 0.0);
     /// Transcendental functions in f32 kernels: "a few f32 ULP".
     pub const TRANS: Tol = Tol {
         rtol: 0.0,
         atol: 1e-6,
         ulps: 8,
+        bitwise: false,
     };
     /// Reductions / matmul / convolutions whose summation order may differ.
     pub const REDUCE: Tol = Tol {
         rtol: 1e-4,
         atol: 1e-4,
         ulps: 0,
+        bitwise: false,
     };
     /// Looser tolerance for compositions (autodiff, long chains).
     pub const LOOSE: Tol = Tol {
         rtol: 1e-3,
         atol: 1e-3,
         ulps: 0,
+        bitwise: false,
     };
     /// Relative + absolute tolerance.
     pub const fn new(rtol: f64, atol: f64) -> Tol {
@@ -91,6 +94,7 @@ impl Tol {
             rtol,
             atol,
             ulps: 0,
+            bitwise: false,
         }
     }
     /// ULP tolerance (plus a small absolute one for results near zero).
@@ -99,10 +103,11 @@ impl Tol {
             rtol: 0.0,
             atol,
             ulps,
+            bitwise: false,
         }
     }
     fn is_exact(&self) -> bool {
-        *self == Tol::EXACT
+        self.bitwise
     }
 }
 

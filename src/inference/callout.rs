@@ -115,7 +115,8 @@ pub(crate) fn has_avx2_fma() -> bool {
     }
 }
 
-/// `out[r, 0..n] = x[r, 0..k] · W + bias` for `r < rows`, with `W` packed in panels.
+/// `out[r, 0..n] = act(x[r, 0..k] · W + bias)` for `r < rows`, with `W` packed in panels and
+/// `act` 0 (none) or 1 (`tanh`, [`super::activation`], applied to the accumulators).
 ///
 /// # Safety
 /// Only called when [`has_avx2_fma`] is true. `x` must be readable at `r * ldx + kk` for
@@ -134,14 +135,16 @@ pub(crate) unsafe extern "C" fn dense_avx2(
     ldo: usize,
     k: usize,
     n: usize,
+    act: usize,
 ) {
     // SAFETY: forwarded contract; the features were detected before this was registered.
-    unsafe { avx2::dense(x, ldx, rows, w, bias, out, ldo, k, n) }
+    unsafe { avx2::dense(x, ldx, rows, w, bias, out, ldo, k, n, act == 1) }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::PANEL;
+    use crate::inference::activation::{TANH_CLAMP, TANH_P, TANH_Q, TANH_TINY};
     use std::arch::x86_64::*;
 
     /// Rows per micro-kernel call: 6 rows × 2 vectors = 12 accumulators + 2 weights + 1
@@ -160,34 +163,55 @@ mod avx2 {
         ldo: usize,
         k: usize,
         n: usize,
+        tanh: bool,
     ) {
         let panels = n.div_ceil(PANEL);
-        for p in 0..panels {
-            let valid = PANEL.min(n - p * PANEL);
-            // SAFETY (all pointer arithmetic below): in bounds by the caller's contract — panel
-            // `p` of `w` and of `bias`, rows `< rows` of `x` and `out`, columns `< valid` of
-            // the panel in `out`.
-            unsafe {
+        let full = rows / MR * MR;
+        let shape = (ldx, ldo, k, tanh);
+        // SAFETY (all pointer arithmetic below): in bounds by the caller's contract — panel `p`
+        // of `w` and of `bias`, rows `< rows` of `x` and `out`, columns `< n` of `out`.
+        unsafe {
+            // Blocks of MR rows, one panel at a time.
+            for p in 0..panels {
+                let valid = PANEL.min(n - p * PANEL);
                 let wp = w.add(p * k * PANEL);
                 let bp = if bias.is_null() {
                     bias
                 } else {
                     bias.add(p * PANEL)
                 };
-                let op = out.add(p * PANEL);
-                let mut r = 0;
-                while r + MR <= rows {
-                    block::<MR>(x.add(r * ldx), ldx, wp, bp, op.add(r * ldo), ldo, k, valid);
-                    r += MR;
+                for r in (0..full).step_by(MR) {
+                    block(
+                        x.add(r * ldx),
+                        wp,
+                        bp,
+                        out.add(r * ldo + p * PANEL),
+                        valid,
+                        shape,
+                    );
                 }
-                let (xr, orow) = (x.add(r * ldx), op.add(r * ldo));
-                match rows - r {
-                    0 => {}
-                    1 => block::<1>(xr, ldx, wp, bp, orow, ldo, k, valid),
-                    2 => block::<2>(xr, ldx, wp, bp, orow, ldo, k, valid),
-                    3 => block::<3>(xr, ldx, wp, bp, orow, ldo, k, valid),
-                    4 => block::<4>(xr, ldx, wp, bp, orow, ldo, k, valid),
-                    _ => block::<5>(xr, ldx, wp, bp, orow, ldo, k, valid),
+            }
+            // Leftover rows one at a time, up to 4 panels at once: 8 independent accumulators
+            // hide the FMA latency that a single panel's 2 would expose (the batch-1 path).
+            for r in full..rows {
+                let mut p = 0;
+                while p < panels {
+                    let count = (panels - p).min(4);
+                    let last_valid = PANEL.min(n - (p + count - 1) * PANEL);
+                    let wp = w.add(p * k * PANEL);
+                    let bp = if bias.is_null() {
+                        bias
+                    } else {
+                        bias.add(p * PANEL)
+                    };
+                    let (xr, or) = (x.add(r * ldx), out.add(r * ldo + p * PANEL));
+                    match count {
+                        1 => row::<1>(xr, wp, bp, or, last_valid, shape),
+                        2 => row::<2>(xr, wp, bp, or, last_valid, shape),
+                        3 => row::<3>(xr, wp, bp, or, last_valid, shape),
+                        _ => row::<4>(xr, wp, bp, or, last_valid, shape),
+                    }
+                    p += count;
                 }
             }
         }
@@ -200,18 +224,53 @@ mod avx2 {
         _mm256_cmpgt_epi32(_mm256_set1_epi32(valid as i32), idx)
     }
 
-    /// `R` rows × one 16-column panel.
+    /// `tanh` of 8 lanes, operation for operation what `activation::emit_tanh` emits.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn block<const R: usize>(
+    fn tanh8(x0: __m256) -> __m256 {
+        let abs = _mm256_andnot_ps(_mm256_set1_ps(-0.0), x0);
+        let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(abs, _mm256_set1_ps(TANH_TINY));
+        let x = x0;
+        let hi = _mm256_set1_ps(TANH_CLAMP);
+        let lo = _mm256_set1_ps(-TANH_CLAMP);
+        let x = _mm256_blendv_ps(x, hi, _mm256_cmp_ps::<_CMP_GT_OQ>(x, hi));
+        let x = _mm256_blendv_ps(x, lo, _mm256_cmp_ps::<_CMP_LT_OQ>(x, lo));
+        let x2 = _mm256_mul_ps(x, x);
+        let mut p = _mm256_set1_ps(TANH_P[0]);
+        for &c in &TANH_P[1..] {
+            p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(c));
+        }
+        let p = _mm256_mul_ps(p, x);
+        let mut q = _mm256_set1_ps(TANH_Q[0]);
+        for &c in &TANH_Q[1..] {
+            q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(c));
+        }
+        _mm256_blendv_ps(_mm256_div_ps(p, q), x0, tiny)
+    }
+
+    /// Store 16 lanes (`valid` of them) at `out`.
+    #[target_feature(enable = "avx2")]
+    unsafe fn store16(out: *mut f32, v0: __m256, v1: __m256, valid: usize) {
+        // SAFETY: the caller owns `valid` floats at `out`.
+        unsafe {
+            if valid == PANEL {
+                _mm256_storeu_ps(out, v0);
+                _mm256_storeu_ps(out.add(8), v1);
+            } else {
+                _mm256_maskstore_ps(out, mask(valid.min(8)), v0);
+                _mm256_maskstore_ps(out.add(8), mask(valid.saturating_sub(8)), v1);
+            }
+        }
+    }
+
+    /// [`MR`] rows × one 16-column panel; `shape` is `(ldx, ldo, k, tanh)`.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block(
         x: *const f32,
-        ldx: usize,
         w: *const f32,
         bias: *const f32,
         out: *mut f32,
-        ldo: usize,
-        k: usize,
         valid: usize,
+        (ldx, ldo, k, tanh): (usize, usize, usize, bool),
     ) {
         // SAFETY: see `dense`; every access is inside the caller's bounds.
         unsafe {
@@ -220,29 +279,64 @@ mod avx2 {
             } else {
                 (_mm256_loadu_ps(bias), _mm256_loadu_ps(bias.add(8)))
             };
-            let mut acc0 = [b0; R];
-            let mut acc1 = [b1; R];
+            let mut acc0 = [b0; MR];
+            let mut acc1 = [b1; MR];
             for kk in 0..k {
                 let w0 = _mm256_loadu_ps(w.add(kk * PANEL));
                 let w1 = _mm256_loadu_ps(w.add(kk * PANEL + 8));
-                for i in 0..R {
+                for i in 0..MR {
                     let a = _mm256_broadcast_ss(&*x.add(i * ldx + kk));
                     acc0[i] = _mm256_fmadd_ps(a, w0, acc0[i]);
                     acc1[i] = _mm256_fmadd_ps(a, w1, acc1[i]);
                 }
             }
-            if valid == PANEL {
-                for i in 0..R {
-                    _mm256_storeu_ps(out.add(i * ldo), acc0[i]);
-                    _mm256_storeu_ps(out.add(i * ldo + 8), acc1[i]);
+            for i in 0..MR {
+                let (v0, v1) = if tanh {
+                    (tanh8(acc0[i]), tanh8(acc1[i]))
+                } else {
+                    (acc0[i], acc1[i])
+                };
+                store16(out.add(i * ldo), v0, v1, valid);
+            }
+        }
+    }
+
+    /// One row × `P` consecutive panels (all full but the last, which has `last_valid`
+    /// columns); same arithmetic per element as [`block`].
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn row<const P: usize>(
+        x: *const f32,
+        w: *const f32,
+        bias: *const f32,
+        out: *mut f32,
+        last_valid: usize,
+        (_, _, k, tanh): (usize, usize, usize, bool),
+    ) {
+        // SAFETY: see `dense`; every access is inside the caller's bounds.
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); 2]; P];
+            if !bias.is_null() {
+                for (q, a) in acc.iter_mut().enumerate() {
+                    a[0] = _mm256_loadu_ps(bias.add(q * PANEL));
+                    a[1] = _mm256_loadu_ps(bias.add(q * PANEL + 8));
                 }
-            } else {
-                let m0 = mask(valid.min(8));
-                let m1 = mask(valid.saturating_sub(8));
-                for i in 0..R {
-                    _mm256_maskstore_ps(out.add(i * ldo), m0, acc0[i]);
-                    _mm256_maskstore_ps(out.add(i * ldo + 8), m1, acc1[i]);
+            }
+            for kk in 0..k {
+                let a = _mm256_broadcast_ss(&*x.add(kk));
+                for (q, acc) in acc.iter_mut().enumerate() {
+                    let wq = w.add((q * k + kk) * PANEL);
+                    acc[0] = _mm256_fmadd_ps(a, _mm256_loadu_ps(wq), acc[0]);
+                    acc[1] = _mm256_fmadd_ps(a, _mm256_loadu_ps(wq.add(8)), acc[1]);
                 }
+            }
+            for (q, acc) in acc.iter().enumerate() {
+                let (v0, v1) = if tanh {
+                    (tanh8(acc[0]), tanh8(acc[1]))
+                } else {
+                    (acc[0], acc[1])
+                };
+                let valid = if q + 1 == P { last_valid } else { PANEL };
+                store16(out.add(q * PANEL), v0, v1, valid);
             }
         }
     }
@@ -270,6 +364,59 @@ mod tests {
         // SAFETY: 8 valid aligned lanes.
         unsafe { binary_f32x4(99, keep.as_mut_ptr()) };
         assert_eq!(keep, [1.0; 8]);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_tanh_epilogue_is_bit_identical_to_the_reference() {
+        if !has_avx2_fma() {
+            return;
+        }
+        // A 1 → 16 identity-like layer: out = tanh(x · 1 + 0) for many x.
+        let mut w = vec![0.0f32; 16];
+        w[..].fill(1.0);
+        let mut p = Packer::default();
+        let DenseLayout::Panels { w: wo, bias: None } = p.dense(&w, 1, 16, None) else {
+            panic!("panels expected")
+        };
+        let data = p.finish();
+        let xs: Vec<f32> = (0..4000)
+            .map(|i| (i as f32 - 2000.0) * 0.0047)
+            .chain([
+                f32::NAN,
+                f32::INFINITY,
+                -f32::INFINITY,
+                -0.0,
+                1e-30,
+                8.5,
+                -7.99,
+            ])
+            .collect();
+        let mut out = vec![0.0f32; xs.len() * 16];
+        // SAFETY: sizes as documented on `dense_avx2`.
+        unsafe {
+            dense_avx2(
+                xs.as_ptr(),
+                1,
+                xs.len(),
+                data.as_ptr().add(wo),
+                std::ptr::null(),
+                out.as_mut_ptr(),
+                16,
+                1,
+                16,
+                1,
+            )
+        };
+        for (r, &x) in xs.iter().enumerate() {
+            // The dense output is `x · 1 + 0` (so -0 becomes +0).
+            let want = crate::inference::activation::tanh_ref(x.mul_add(1.0, 0.0), true);
+            let got = out[r * 16 + 5];
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "tanh({x}) = {got}, reference {want}"
+            );
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -310,6 +457,7 @@ mod tests {
                         ldo,
                         k,
                         n,
+                        0,
                     )
                 };
                 for r in 0..rows {

@@ -1,13 +1,15 @@
 //! Code generation for a whole model: one Cranelift function per [`Plan`], in any
 //! [`cranelift_module::Module`] (the JIT today; an object file for ahead-of-time export).
 //!
-//! The function is
+//! The entry point is
 //! `extern "C" fn(input: *const f32, output: *mut f32, rows: usize, scratch: *mut f32)`: it
 //! walks the batch in tiles of `plan.tile_rows` rows and runs every [`Step`] of the plan on each
-//! tile. Weights and constants are one read-only data object (`<name>_data`).
+//! tile, each step a local function of the module (`<name>_step<i>`, called with the tile's
+//! input, output, scratch and row count) so that register pressure stays per step. Weights and
+//! constants are one read-only data object (`<name>_data`).
 //!
 //! - Dense layers: a register-blocked micro-kernel over the packed weight panels
-//!   ([`super::pack`]): 3 rows × 16 columns (12 `f32x4` accumulators) per step of the
+//!   ([`super::pack`]): 2 rows × 16 columns (8 `f32x4` accumulators) per step of the
 //!   reduction, 1 row × 32 columns for leftover rows (the batch-1 path), dot products along `k`
 //!   for layers narrower than 4. With [`CodeOptions::dense_callout_min_rows`], tiles of at
 //!   least that many rows call the AVX2 kernel in [`super::callout`] instead.
@@ -20,13 +22,14 @@ use cranelift_codegen::ir::{
     StackSlotKind, Type, UserFuncName, Value, condcodes::IntCC, types,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_module::{DataDescription, FuncId, Linkage, Module};
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 
 use super::InferenceError;
+use super::activation::emit_tanh;
 use super::callout;
-use super::emit::{Calls, emit_spec, needs_calls};
-use super::pack::{DenseLayout, PANEL};
-use super::plan::{Base, Loc, MapArg, Plan, Step};
+use super::emit::{Calls, Tables, emit_spec, needs_calls};
+use super::pack::{DenseLayout, PANEL, TANH_TABLE};
+use super::plan::{Act, Base, Loc, MapArg, Plan, Step};
 use crate::codegen::math::{Em, MathCx};
 
 /// Choices that change the generated code.
@@ -101,7 +104,7 @@ pub(crate) fn define_model<M: Module>(
     let dense_id = match opts.dense_callout_min_rows {
         Some(_) if has_dense => {
             let mut sig = module.make_signature();
-            for _ in 0..9 {
+            for _ in 0..10 {
                 sig.params.push(AbiParam::new(ptr_ty));
             }
             Some(
@@ -112,33 +115,95 @@ pub(crate) fn define_model<M: Module>(
         }
         _ => None,
     };
-    // The function.
+    let decls = Decls {
+        data: data_id,
+        lanes: lane_ids,
+        dense: dense_id,
+    };
+    // One function per step, `(in_tile, out_tile, scratch, t)`: each step's hoisted constants
+    // and live values stay in its own function instead of crowding every loop of the model.
     let mut sig = module.make_signature();
     for _ in 0..4 {
         sig.params.push(AbiParam::new(ptr_ty));
     }
+    let mut code_size = 0;
+    let mut step_ids = Vec::with_capacity(plan.steps.len());
+    for (i, step) in plan.steps.iter().enumerate() {
+        let id = module
+            .declare_function(&format!("{name}_step{i}"), Linkage::Local, &sig)
+            .map_err(cl)?;
+        code_size += build_fn(module, id, &sig, &decls, plan, opts, &[], |g, p| {
+            (g.in_tile, g.out_tile, g.scratch, g.t) = (p[0], p[1], p[2], p[3]);
+            g.step(step);
+        })?;
+        step_ids.push(id);
+    }
+    // The entry: the tile loop, calling every step on every tile.
     let func_id = module
         .declare_function(name, Linkage::Export, &sig)
         .map_err(cl)?;
+    code_size += build_fn(
+        module,
+        func_id,
+        &sig,
+        &decls,
+        plan,
+        opts,
+        &step_ids,
+        |g, p| {
+            g.tiles(p[0], p[1], p[2], p[3]);
+        },
+    )?;
+    Ok((func_id, code_size))
+}
+
+/// What a model's functions refer to.
+struct Decls {
+    data: DataId,
+    lanes: Option<(FuncId, FuncId)>,
+    dense: Option<FuncId>,
+}
+
+/// Build and define function `id` with `body`; returns its code size.
+#[allow(clippy::too_many_arguments)]
+fn build_fn<M: Module>(
+    module: &mut M,
+    id: FuncId,
+    sig: &cranelift_codegen::ir::Signature,
+    decls: &Decls,
+    plan: &Plan,
+    opts: &CodeOptions,
+    callees: &[FuncId],
+    body: impl FnOnce(&mut Gen, &[Value]),
+) -> Result<usize, InferenceError> {
+    let ptr_ty = module.target_config().pointer_type();
     let mut ctx = module.make_context();
-    ctx.func.signature = sig;
-    ctx.func.name = UserFuncName::user(0, func_id.as_u32());
+    ctx.func.signature = sig.clone();
+    ctx.func.name = UserFuncName::user(0, id.as_u32());
     let mut fctx = FunctionBuilderContext::new();
     let frontend_config = module.target_config();
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let gv = module.declare_data_in_func(data_id, b.func);
-        // Not colocated: the JIT may place data far from code, so take its absolute address.
+        let gv = module.declare_data_in_func(decls.data, b.func);
+        // Not colocated: the JIT may place data and code far apart, so use absolute addresses.
         if let GlobalValueData::Symbol { colocated, .. } = &mut b.func.global_values[gv] {
             *colocated = false;
         }
-        let calls = lane_ids.map(|(u, bi)| Calls {
+        let calls = decls.lanes.map(|(u, bi)| Calls {
             unary: module.declare_func_in_func(u, b.func),
             binary: module.declare_func_in_func(bi, b.func),
             slot: b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 32, 4)),
             ptr_ty,
         });
-        let dense = dense_id.map(|d| module.declare_func_in_func(d, b.func));
+        let dense = decls.dense.map(|d| module.declare_func_in_func(d, b.func));
+        let steps: Vec<FuncRef> = callees
+            .iter()
+            .map(|&c| {
+                let f = module.declare_func_in_func(c, b.func);
+                b.func.dfg.ext_funcs[f].colocated = false;
+                f
+            })
+            .collect();
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -152,26 +217,32 @@ pub(crate) fn define_model<M: Module>(
             plan,
             calls,
             dense,
+            steps,
             dense_min_rows: opts.dense_callout_min_rows.unwrap_or(usize::MAX),
+            split_madd: module.isa().name() == "x64",
             data,
-            scratch: p[3],
+            scratch: p[0],
             in_tile: p[0],
-            out_tile: p[1],
-            t: p[2],
+            out_tile: p[0],
+            t: p[0],
         };
-        g.tiles(p[0], p[1], p[2]);
+        body(&mut g, &p);
         g.b.ins().return_(&[]);
         g.b.finalize(frontend_config);
     }
     if opts.print_ir {
         eprintln!("{}", ctx.func.display());
+        ctx.set_disasm(true);
     }
-    module.define_function(func_id, &mut ctx).map_err(cl)?;
-    let code_size = ctx
+    module.define_function(id, &mut ctx).map_err(cl)?;
+    if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+        eprintln!("{vcode}");
+    }
+    let size = ctx
         .compiled_code()
         .map_or(0, |c| c.code_info().total_size as usize);
     module.clear_context(&mut ctx);
-    Ok((func_id, code_size))
+    Ok(size)
 }
 
 struct Gen<'a, 'f> {
@@ -181,7 +252,14 @@ struct Gen<'a, 'f> {
     plan: &'a Plan,
     calls: Option<Calls>,
     dense: Option<FuncRef>,
+    /// The step functions (in the entry function).
+    steps: Vec<FuncRef>,
     dense_min_rows: usize,
+    /// Accumulate with a multiply and an add rather than a fused multiply-add: x86's FMA forms
+    /// overwrite a multiplicand, so a loop-carried accumulator costs register copies and spills
+    /// (Cranelift never uses `vfmadd231`); `vmulps` + `vaddps` keep accumulators in place at
+    /// the same throughput. On aarch64 `fmla` accumulates in place.
+    split_madd: bool,
     data: Value,
     scratch: Value,
     /// Input rows of the current tile.
@@ -200,6 +278,16 @@ fn mem() -> MemFlagsData {
 const F4: Type = types::F32X4;
 
 impl Gen<'_, '_> {
+    /// `acc + a · b`, the accumulation step of the dense kernels.
+    fn madd(&mut self, a: Value, b: Value, acc: Value) -> Value {
+        if self.split_madd {
+            let p = self.b.ins().fmul(a, b);
+            self.b.ins().fadd(acc, p)
+        } else {
+            Em::new(&mut self.b, self.cx).fma(a, b, acc)
+        }
+    }
+
     fn iconst(&mut self, v: usize) -> Value {
         self.b.ins().iconst(self.ptr_ty, v as i64)
     }
@@ -253,39 +341,45 @@ impl Gen<'_, '_> {
         });
     }
 
-    /// The tile loop.
-    fn tiles(&mut self, input: Value, output: Value, rows: Value) {
+    /// The tile loop of the entry function: per tile, call every step.
+    fn tiles(&mut self, input: Value, output: Value, rows: Value, scratch: Value) {
         let tr = self.plan.tile_rows;
         let zero = self.iconst(0);
         let (iw, ow) = (self.plan.input_width * 4, self.plan.output_width * 4);
-        let plan = self.plan;
+        let steps = self.steps.clone();
         self.for_each(zero, rows, tr, |g, row0| {
             let left = g.b.ins().isub(rows, row0);
             let cap = g.iconst(tr);
-            g.t = g.b.ins().umin(left, cap);
+            let t = g.b.ins().umin(left, cap);
             let io = g.b.ins().imul_imm_u(row0, iw as i64);
-            g.in_tile = g.b.ins().iadd(input, io);
+            let in_tile = g.b.ins().iadd(input, io);
             let oo = g.b.ins().imul_imm_u(row0, ow as i64);
-            g.out_tile = g.b.ins().iadd(output, oo);
-            for step in &plan.steps {
-                match step {
-                    Step::Dense {
-                        x,
-                        out,
-                        k,
-                        n,
-                        layout,
-                    } => g.dense(*x, *out, *k, *n, *layout),
-                    Step::Map {
-                        args,
-                        spec,
-                        width,
-                        out,
-                    } => g.map(args, spec, *width, *out),
-                    Step::Copy { src, dst, width } => g.copy(*src, *dst, *width),
-                }
+            let out_tile = g.b.ins().iadd(output, oo);
+            for f in &steps {
+                g.b.ins().call(*f, &[in_tile, out_tile, scratch, t]);
             }
         });
+    }
+
+    /// The body of a step function.
+    fn step(&mut self, step: &Step) {
+        match step {
+            Step::Dense {
+                x,
+                out,
+                k,
+                n,
+                layout,
+                act,
+            } => self.dense(*x, *out, *k, *n, *layout, *act),
+            Step::Map {
+                args,
+                spec,
+                width,
+                out,
+            } => self.map(args, spec, *width, *out),
+            Step::Copy { src, dst, width } => self.copy(*src, *dst, *width),
+        }
     }
 
     /// Address of row 0, column 0 of a block in the current tile.
@@ -355,6 +449,9 @@ impl Gen<'_, '_> {
                 MapArg::Row { offset, .. } => self.data_ptr(*offset),
             });
         }
+        let tables = Tables {
+            tanh: self.data_ptr(TANH_TABLE),
+        };
         let zero = self.iconst(0);
         self.for_each(zero, rows, 1, |g, r| {
             let orow = g.row_ptr(out_base, r, out.stride);
@@ -388,7 +485,7 @@ impl Gen<'_, '_> {
                         }
                     })
                     .collect();
-                let v = emit_spec(&mut g.b, g.cx, spec, &ins, g.calls);
+                let v = emit_spec(&mut g.b, g.cx, spec, &ins, g.calls, tables);
                 let a = g.b.ins().iadd(orow, c);
                 g.store_lanes(v, a, 0, 4);
             });
@@ -406,7 +503,7 @@ impl Gen<'_, '_> {
                         }
                     })
                     .collect();
-                let v = emit_spec(&mut g.b, g.cx, spec, &ins, g.calls);
+                let v = emit_spec(&mut g.b, g.cx, spec, &ins, g.calls, tables);
                 let a = g.b.ins().iadd(orow, c);
                 g.store_lanes(v, a, 0, 1);
             });
@@ -430,7 +527,7 @@ impl Gen<'_, '_> {
         });
     }
 
-    fn dense(&mut self, x: Loc, out: Loc, k: usize, n: usize, layout: DenseLayout) {
+    fn dense(&mut self, x: Loc, out: Loc, k: usize, n: usize, layout: DenseLayout, act: Act) {
         let xb = self.block_ptr(x);
         let ob = self.block_ptr(out);
         match layout {
@@ -439,7 +536,7 @@ impl Gen<'_, '_> {
             }
             DenseLayout::Panels { w, bias } => {
                 let Some(f) = self.dense else {
-                    self.dense_panels(xb, x.stride, ob, out.stride, k, n, w, bias);
+                    self.dense_panels(xb, x.stride, ob, out.stride, k, n, w, bias, act);
                     return;
                 };
                 let big = self.b.create_block();
@@ -468,12 +565,13 @@ impl Gen<'_, '_> {
                     self.iconst(out.stride),
                     self.iconst(k),
                     self.iconst(n),
+                    self.iconst(act.code()),
                 ];
                 self.b.ins().call(f, &a);
                 self.b.ins().jump(join, &[]);
                 self.b.switch_to_block(small);
                 self.b.seal_block(small);
-                self.dense_panels(xb, x.stride, ob, out.stride, k, n, w, bias);
+                self.dense_panels(xb, x.stride, ob, out.stride, k, n, w, bias, act);
                 self.b.ins().jump(join, &[]);
                 self.b.switch_to_block(join);
                 self.b.seal_block(join);
@@ -497,6 +595,7 @@ impl Gen<'_, '_> {
         bias: Option<usize>,
         rows: usize,
         panels: std::ops::Range<usize>,
+        act: Act,
     ) {
         // (panel, vector) pairs computed: only vectors holding a valid column.
         let mut vecs: Vec<(usize, usize)> = Vec::new();
@@ -534,7 +633,7 @@ impl Gen<'_, '_> {
             for (j, &(p, v)) in vecs.iter().enumerate() {
                 let wv = g.load4(wp, ((p * k * PANEL + 4 * v) * 4) as i32);
                 for (r, ar) in a.iter().enumerate() {
-                    next[r * nv + j] = Em::new(&mut g.b, g.cx).fma(*ar, wv, acc[r * nv + j]);
+                    next[r * nv + j] = g.madd(*ar, wv, acc[r * nv + j]);
                 }
             }
             next
@@ -544,7 +643,14 @@ impl Gen<'_, '_> {
                 let valid = PANEL.min(n - p * PANEL);
                 let lanes = (valid - 4 * v).min(4);
                 let off = ((r * ldo + p * PANEL + 4 * v) * 4) as i32;
-                self.store_lanes(acc[r * nv + j], out, off, lanes);
+                let v = match act {
+                    Act::None => acc[r * nv + j],
+                    Act::Tanh => {
+                        let table = self.data_ptr(TANH_TABLE);
+                        emit_tanh(&mut self.b, self.cx, acc[r * nv + j], table)
+                    }
+                };
+                self.store_lanes(v, out, off, lanes);
             }
         }
     }
@@ -562,6 +668,7 @@ impl Gen<'_, '_> {
         n: usize,
         w: usize,
         bias: Option<usize>,
+        act: Act,
     ) {
         let panels = n.div_ceil(PANEL);
         let q = self.b.ins().udiv_imm_u(self.t, ROW_BLOCK as i64);
@@ -571,7 +678,7 @@ impl Gen<'_, '_> {
             let xr = g.row_ptr(xb, r, ldx);
             let or = g.row_ptr(ob, r, ldo);
             for p in 0..panels {
-                g.panel_block(xr, ldx, or, ldo, k, n, w, bias, ROW_BLOCK, p..p + 1);
+                g.panel_block(xr, ldx, or, ldo, k, n, w, bias, ROW_BLOCK, p..p + 1, act);
             }
         });
         let t = self.t;
@@ -579,7 +686,19 @@ impl Gen<'_, '_> {
             let xr = g.row_ptr(xb, r, ldx);
             let or = g.row_ptr(ob, r, ldo);
             for p in (0..panels).step_by(2) {
-                g.panel_block(xr, ldx, or, ldo, k, n, w, bias, 1, p..(p + 2).min(panels));
+                g.panel_block(
+                    xr,
+                    ldx,
+                    or,
+                    ldo,
+                    k,
+                    n,
+                    w,
+                    bias,
+                    1,
+                    p..(p + 2).min(panels),
+                    act,
+                );
             }
         });
     }
@@ -615,14 +734,13 @@ impl Gen<'_, '_> {
                     let wp = g.b.ins().iadd(wj, o);
                     let (x0, w0) = (g.load4(xp, 0), g.load4(wp, 0));
                     let (x1, w1) = (g.load4(xp, 16), g.load4(wp, 16));
-                    let mut e = Em::new(&mut g.b, g.cx);
-                    vec![e.fma(x0, w0, acc[0]), e.fma(x1, w1, acc[1])]
+                    vec![g.madd(x0, w0, acc[0]), g.madd(x1, w1, acc[1])]
                 });
                 let mut a0 = acc[0];
                 if kv % 2 == 1 {
                     let off = (16 * (kv - 1)) as i32;
                     let (xv, wv) = (g.load4(xr, off), g.load4(wj, off));
-                    a0 = Em::new(&mut g.b, g.cx).fma(xv, wv, a0);
+                    a0 = g.madd(xv, wv, a0);
                 }
                 let sum = g.b.ins().fadd(a0, acc[1]);
                 let l: Vec<Value> = (0..4).map(|i| g.b.ins().extractlane(sum, i)).collect();
@@ -632,7 +750,7 @@ impl Gen<'_, '_> {
                 for kk in kv * 4..k {
                     let xs = g.b.ins().load(types::F32, mem(), xr, (4 * kk) as i32);
                     let ws = g.b.ins().load(types::F32, mem(), wj, (4 * kk) as i32);
-                    s = Em::new(&mut g.b, g.cx).fma(xs, ws, s);
+                    s = g.madd(xs, ws, s);
                 }
                 if let Some(o) = bias {
                     let bp = g.data_ptr(o + j);
@@ -645,5 +763,6 @@ impl Gen<'_, '_> {
     }
 }
 
-/// Rows per block of the inline dense kernel (× 16 columns = 12 `f32x4` accumulators).
-const ROW_BLOCK: usize = 3;
+/// Rows per block of the inline dense kernel (× 16 columns = 8 `f32x4` accumulators; with the
+/// row broadcasts, one weight vector and a product, 12 of the 16 x86 vector registers).
+const ROW_BLOCK: usize = 2;

@@ -2,9 +2,9 @@
 //! masks), with the semantics of the kernel interpreter ([`crate::kernel::interp`]).
 //!
 //! Exact operations are native vector instructions; `exp`, `log`, `log1p`, `tanh`, `sigmoid`
-//! use [`crate::codegen::math`]'s inline approximations, `sin`/`cos` this module's
-//! ([`super::math`], with an exact callout for vectors holding a lane outside its range); the
-//! rest call [`super::callout`] once per vector.
+//! `sin`, `cos` use [`crate::codegen::math`]'s inline approximations (`sin`/`cos` with an exact
+//! callout for vectors holding a lane beyond their reduction range); the rest call
+//! [`super::callout`] once per vector.
 
 use cranelift_codegen::ir::{
     FuncRef, InstBuilder, StackSlot, Type, Value, condcodes::FloatCC, types,
@@ -12,8 +12,10 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 
 use super::callout;
-use super::math::{SINCOS_MAX, emit_sincos};
-use crate::codegen::math::{Em, MathCx, emit_exp, emit_log, emit_log1p, emit_sigmoid, emit_tanh};
+use crate::codegen::math::{
+    Em, MathCx, TRIG_REDUCTION_LIMIT_F32, emit_cos, emit_exp, emit_log, emit_log1p, emit_sigmoid,
+    emit_sin,
+};
 use crate::kernel::{BinaryOp, BoolOp, CmpOp, ElemType, FloatTest, Inst, KernelSpec, UnaryOp};
 
 /// What element-wise code may call.
@@ -25,6 +27,13 @@ pub(crate) struct Calls {
     pub slot: StackSlot,
     /// The target's pointer type.
     pub ptr_ty: Type,
+}
+
+/// Where the element-wise code finds its constant tables (in the model's data).
+#[derive(Clone, Copy)]
+pub(crate) struct Tables {
+    /// [`super::activation::tanh_table`].
+    pub tanh: Value,
 }
 
 /// How a unary operation is compiled here.
@@ -57,6 +66,7 @@ pub(crate) fn emit_spec(
     spec: &KernelSpec,
     inputs: &[Value],
     calls: Option<Calls>,
+    tables: Tables,
 ) -> Value {
     let types = spec.value_types();
     let mut v: Vec<Value> = Vec::with_capacity(spec.body.len());
@@ -65,7 +75,7 @@ pub(crate) fn emit_spec(
             Inst::Input(n) => inputs[n as usize],
             Inst::Scalar(_) => unreachable!("inference specs have no runtime scalars"),
             Inst::Const(c) => Em::new(b, cx).fc(types::F32X4, c),
-            Inst::Unary(op, a) => unary(b, cx, op, v[a.0 as usize], calls),
+            Inst::Unary(op, a) => unary(b, cx, op, v[a.0 as usize], calls, tables),
             Inst::Binary(op, x, y) => binary(b, cx, op, v[x.0 as usize], v[y.0 as usize], calls),
             Inst::Compare(op, x, y) => {
                 let cc = match op {
@@ -172,6 +182,7 @@ fn unary(
     op: UnaryOp,
     x: Value,
     calls: Option<Calls>,
+    tables: Tables,
 ) -> Value {
     let mut e = Em::new(b, cx);
     match op {
@@ -185,7 +196,7 @@ fn unary(
         UnaryOp::Exp => emit_exp(b, cx, x),
         UnaryOp::Log => emit_log(b, cx, x),
         UnaryOp::Log1p => emit_log1p(b, cx, x),
-        UnaryOp::Tanh => emit_tanh(b, cx, x),
+        UnaryOp::Tanh => super::activation::emit_tanh(b, cx, x, tables.tanh),
         UnaryOp::Sigmoid => emit_sigmoid(b, cx, x),
         UnaryOp::Floor => e.b.ins().floor(x),
         UnaryOp::Ceil => e.b.ins().ceil(x),
@@ -204,9 +215,10 @@ fn unary(
         UnaryOp::Sin | UnaryOp::Cos => {
             let calls = calls.expect("needs_calls covers sin/cos");
             let cos = op == UnaryOp::Cos;
-            // Any lane outside the inline range (NaN and ±inf included) takes the exact callout.
+            // A lane beyond the inline reduction's range sends the vector to the exact callout
+            // (NaN and ±inf give NaN inline).
             let ax = e.abs(x);
-            let out = e.cmp_k(FloatCC::UnorderedOrGreaterThan, ax, SINCOS_MAX);
+            let out = e.cmp_k(FloatCC::GreaterThan, ax, TRIG_REDUCTION_LIMIT_F32);
             let any = b.ins().vany_true(out);
             let slow = b.create_block();
             let fast = b.create_block();
@@ -219,7 +231,11 @@ fn unary(
             b.ins().jump(join, &[r.into()]);
             b.switch_to_block(fast);
             b.seal_block(fast);
-            let r = emit_sincos(b, cx, x, cos);
+            let r = if cos {
+                emit_cos(b, cx, x)
+            } else {
+                emit_sin(b, cx, x)
+            };
             b.ins().jump(join, &[r.into()]);
             b.switch_to_block(join);
             b.seal_block(join);

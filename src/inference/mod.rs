@@ -47,6 +47,7 @@
 //! same operations in the same order, except that dense layers sum in a different order and
 //! transcendentals use the inline approximations documented in [`crate::codegen::math`].
 
+mod activation;
 mod callout;
 mod codegen;
 mod emit;
@@ -55,7 +56,6 @@ mod file;
 mod graph;
 mod jit;
 mod lower;
-mod math;
 mod model;
 mod pack;
 mod plan;

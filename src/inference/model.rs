@@ -21,8 +21,9 @@ use crate::PinnJitDevice;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompileOptions {
     /// Call the AVX2 dense kernel for tiles of at least this many rows. Defaults to
-    /// `Some(8)` on x86-64 hosts with AVX2 and FMA, `None` elsewhere (pure Cranelift code for
-    /// every batch size). Ignored where the host lacks AVX2/FMA.
+    /// `Some(1)` (every tile: its single-row kernel is also the fastest batch-1 path) on x86-64
+    /// hosts with AVX2 and FMA, `None` elsewhere; `None` gives pure Cranelift code for every
+    /// batch size. Ignored where the host lacks AVX2/FMA.
     pub avx2_dense_min_rows: Option<usize>,
     /// Split batches of at least this many rows across rayon's threads (default 1024).
     pub parallel_min_rows: usize,
@@ -36,7 +37,7 @@ pub struct CompileOptions {
 impl Default for CompileOptions {
     fn default() -> Self {
         CompileOptions {
-            avx2_dense_min_rows: has_avx2_fma().then_some(8),
+            avx2_dense_min_rows: has_avx2_fma().then_some(1),
             parallel_min_rows: 1024,
             self_check: true,
             print_ir: false,

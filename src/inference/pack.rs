@@ -26,10 +26,23 @@ pub(crate) fn use_dot(n: usize) -> bool {
     n < 4
 }
 
+/// Float offset of the `tanh` constant table ([`super::activation::tanh_table`]): every model's
+/// data starts with it, so the generated code reads the constants as memory operands instead
+/// of keeping them in registers across the dense kernels' loops.
+pub(crate) const TANH_TABLE: usize = 0;
+
 /// Accumulates the data array.
-#[derive(Default)]
 pub(crate) struct Packer {
     data: Vec<f32>,
+}
+
+impl Default for Packer {
+    fn default() -> Self {
+        let mut p = Packer { data: Vec::new() };
+        let at = p.row(&super::activation::tanh_table());
+        debug_assert_eq!(at, TANH_TABLE);
+        p
+    }
 }
 
 impl Packer {
@@ -82,11 +95,8 @@ impl Packer {
         DenseLayout::Panels { w, bias }
     }
 
-    /// The packed data (never empty, so it can always be a data object).
-    pub fn finish(mut self) -> Vec<f32> {
-        if self.data.is_empty() {
-            self.data.push(0.0);
-        }
+    /// The packed data.
+    pub fn finish(self) -> Vec<f32> {
         self.data
     }
 }

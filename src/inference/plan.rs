@@ -10,11 +10,12 @@
 
 use super::InferenceError;
 use super::graph::{Graph, Node, Operand};
-use super::pack::{DenseLayout, Packer};
-use crate::kernel::KernelSpec;
+use super::pack::{DenseLayout, Packer, use_dot};
+use crate::kernel::{Inst, KernelSpec, UnaryOp, ValueId};
 
-/// Most rows per tile.
-pub(crate) const MAX_TILE_ROWS: usize = 64;
+/// Most rows per tile: a multiple of the AVX2 kernel's 6-row blocks, so that full tiles have no
+/// leftover rows.
+pub(crate) const MAX_TILE_ROWS: usize = 60;
 /// Scratch per tile the plan aims for, in `f32`s (fits in L2 with room to spare).
 pub(crate) const SCRATCH_TARGET_FLOATS: usize = 16 * 1024;
 
@@ -56,16 +57,43 @@ pub(crate) enum MapArg {
     Row { offset: usize, len: usize },
 }
 
+/// An activation a dense step applies to its results before storing them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Act {
+    /// None: store `x · W + bias`.
+    None,
+    /// `tanh` ([`super::activation`]).
+    Tanh,
+}
+
+impl Act {
+    /// The code the AVX2 dense kernel takes.
+    pub fn code(self) -> usize {
+        match self {
+            Act::None => 0,
+            Act::Tanh => 1,
+        }
+    }
+}
+
+/// Whether `spec` is exactly `tanh(input 0)`.
+fn is_tanh(spec: &KernelSpec) -> bool {
+    spec.body == [Inst::Input(0), Inst::Unary(UnaryOp::Tanh, ValueId(0))]
+        && spec.outputs.len() == 1
+        && spec.outputs[0].value == ValueId(1)
+}
+
 /// One step of the per-tile program.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Step {
-    /// `out = x · W (+ bias)`.
+    /// `out = act(x · W (+ bias))`.
     Dense {
         x: Loc,
         out: Loc,
         k: usize,
         n: usize,
         layout: DenseLayout,
+        act: Act,
     },
     /// `out = spec(args)` element-wise over `width` columns.
     Map {
@@ -130,6 +158,25 @@ pub(crate) fn plan(graph: &Graph) -> Result<Plan, InferenceError> {
             last_use[x as usize] = i;
         }
     }
+    // `tanh(dense)` where nothing else reads the dense result: one step, the activation applied
+    // to the accumulators (the dense node itself never gets a block).
+    let mut fused = vec![false; n];
+    for d in 0..n.saturating_sub(1) {
+        if let (Node::Dense { n: width, .. }, Node::Map { operands, spec }) =
+            (&graph.nodes[d], &graph.nodes[d + 1])
+            && !use_dot(*width as usize)
+            && uses[d] == 1
+            && d != out
+            && operands.as_slice() == [Operand::Node(d as u32)]
+            && is_tanh(spec)
+        {
+            fused[d] = true;
+            // The fused step runs at the map's position: the dense's input lives until then.
+            for x in graph.nodes[d].inputs() {
+                last_use[x as usize] = last_use[x as usize].max(d + 1);
+            }
+        }
+    }
     let computed = |i: usize| {
         matches!(
             graph.nodes[i],
@@ -180,7 +227,7 @@ pub(crate) fn plan(graph: &Graph) -> Result<Plan, InferenceError> {
     }
     let mut cols = Columns::default();
     let mut base: Vec<Option<Loc>> = vec![None; n];
-    let mut order: Vec<usize> = (0..n).filter(|&i| root[i].0 == i).collect();
+    let mut order: Vec<usize> = (0..n).filter(|&i| root[i].0 == i && !fused[i]).collect();
     order.sort_by_key(|&i| first[i]);
     let final_copy = !computed(out);
     for &r in &order {
@@ -214,16 +261,30 @@ pub(crate) fn plan(graph: &Graph) -> Result<Plan, InferenceError> {
     for (i, node) in graph.nodes.iter().enumerate() {
         match node {
             Node::Input | Node::Slice { .. } => {}
-            Node::Dense { x, weight, n, bias } => {
-                let k = widths[*x as usize];
-                let layout = packer.dense(weight, k, *n as usize, bias.as_deref());
-                steps.push(Step::Dense {
-                    x: loc(*x as usize),
-                    out: loc(i),
-                    k,
-                    n: *n as usize,
-                    layout,
-                });
+            Node::Dense { .. } if fused[i] => {}
+            Node::Dense { .. } => {
+                let d = &graph.nodes[i];
+                let x = d.inputs()[0] as usize;
+                steps.push(dense_step(
+                    &mut packer,
+                    d,
+                    loc(i),
+                    Act::None,
+                    loc(x),
+                    widths[x],
+                ));
+            }
+            Node::Map { .. } if i > 0 && fused[i - 1] => {
+                let d = &graph.nodes[i - 1];
+                let x = d.inputs()[0] as usize;
+                steps.push(dense_step(
+                    &mut packer,
+                    d,
+                    loc(i),
+                    Act::Tanh,
+                    loc(x),
+                    widths[x],
+                ));
             }
             Node::Map { operands, spec } => {
                 let args = operands
@@ -284,6 +345,24 @@ pub(crate) fn plan(graph: &Graph) -> Result<Plan, InferenceError> {
         steps,
         data: packer.finish(),
     })
+}
+
+/// The step of dense node `node` writing `act(node)` to `out`.
+fn dense_step(packer: &mut Packer, node: &Node, out: Loc, act: Act, x: Loc, k: usize) -> Step {
+    let Node::Dense {
+        weight, n, bias, ..
+    } = node
+    else {
+        unreachable!("called on dense nodes")
+    };
+    Step::Dense {
+        x,
+        out,
+        k,
+        n: *n as usize,
+        layout: packer.dense(weight, k, *n as usize, bias.as_deref()),
+        act,
+    }
 }
 
 /// The nodes whose value a plan keeps in scratch (for tests).
@@ -350,7 +429,17 @@ mod tests {
             output: 7,
         };
         let p = plan(&g).unwrap();
-        assert_eq!(p.steps.len(), 7);
+        // Each hidden dense layer carries its tanh.
+        assert_eq!(p.steps.len(), 4);
+        let acts: Vec<Act> = p
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Dense { act, .. } => *act,
+                s => panic!("{s:?}"),
+            })
+            .collect();
+        assert_eq!(acts, [Act::Tanh, Act::Tanh, Act::Tanh, Act::None]);
         // At most two 64-wide blocks are live at once.
         assert_eq!(p.scratch_floats, p.tile_rows * 128);
         match p.steps.last().unwrap() {

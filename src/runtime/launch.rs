@@ -210,17 +210,26 @@ struct Bases<'a> {
 unsafe impl Send for Bases<'_> {}
 unsafe impl Sync for Bases<'_> {}
 
+/// What every tile of one launch shares.
+#[derive(Clone, Copy)]
+struct Launch<'a> {
+    kernel: &'a CompiledKernel,
+    bases: Bases<'a>,
+    /// Element size in bytes of each binding.
+    sizes: &'a [usize],
+    space: &'a IterSpace,
+    scalars: &'a [f64],
+}
+
 /// One kernel call: a `rows × cols` tile starting at element offsets `offset[b]`.
-fn call_tile(
-    kernel: &CompiledKernel,
-    bases: Bases<'_>,
-    sizes: &[usize],
-    space: &IterSpace,
-    offsets: &[isize],
-    rows: usize,
-    cols: usize,
-    scalars: &[f64],
-) {
+fn call_tile(launch: Launch<'_>, offsets: &[isize], rows: usize, cols: usize) {
+    let Launch {
+        kernel,
+        bases,
+        sizes,
+        space,
+        scalars,
+    } = launch;
     let ptrs: Vec<*mut u8> = bases
         .ptrs
         .iter()
@@ -261,6 +270,13 @@ fn execute(
         .chain(spec.outputs.iter().map(|o| o.ty.size()))
         .collect();
     let bases = Bases { ptrs };
+    let launch = Launch {
+        kernel,
+        bases,
+        sizes: &sizes,
+        space,
+        scalars,
+    };
     let nb = ptrs.len();
     let (rows, cols) = (space.rows(), space.cols());
     let outer = space.outer_dims();
@@ -282,7 +298,7 @@ fn execute(
     if space.len() < PARALLEL_MIN_ELEMENTS || threads <= 1 {
         for o in 0..n_outer {
             let off = outer_offsets(o);
-            call_tile(kernel, bases, &sizes, space, &off, rows, cols, scalars);
+            call_tile(launch, &off, rows, cols);
         }
         return;
     }
@@ -292,11 +308,10 @@ fn execute(
         rayon::scope(|s| {
             for start in (0..n_outer).step_by(chunk) {
                 let outer_offsets = &outer_offsets;
-                let sizes = &sizes;
                 s.spawn(move |_| {
                     for o in start..(start + chunk).min(n_outer) {
                         let off = outer_offsets(o);
-                        call_tile(kernel, bases, sizes, space, &off, rows, cols, scalars);
+                        call_tile(launch, &off, rows, cols);
                     }
                 });
             }
@@ -310,13 +325,13 @@ fn execute(
             let chunk = rows.div_ceil(threads);
             rayon::scope(|s| {
                 for start in (0..rows).step_by(chunk) {
-                    let (base, sizes) = (&base, &sizes);
+                    let base = &base;
                     s.spawn(move |_| {
                         let off: Vec<isize> = (0..nb)
                             .map(|b| base[b] + start as isize * space.row_stride(b))
                             .collect();
                         let len = chunk.min(rows - start);
-                        call_tile(kernel, bases, sizes, space, &off, len, cols, scalars);
+                        call_tile(launch, &off, len, cols);
                     });
                 }
             });
@@ -326,7 +341,7 @@ fn execute(
             for r in 0..rows {
                 rayon::scope(|s| {
                     for start in (0..cols).step_by(chunk) {
-                        let (base, sizes) = (&base, &sizes);
+                        let base = &base;
                         s.spawn(move |_| {
                             let off: Vec<isize> = (0..nb)
                                 .map(|b| {
@@ -336,7 +351,7 @@ fn execute(
                                 })
                                 .collect();
                             let len = chunk.min(cols - start);
-                            call_tile(kernel, bases, sizes, space, &off, 1, len, scalars);
+                            call_tile(launch, &off, 1, len);
                         });
                     }
                 });

@@ -107,7 +107,7 @@ impl ElemwiseFuser {
             .count();
         broadcasts
             && self.body.len() + planned.operands.len() + 2 <= MAX_INSTRUCTIONS
-            && self.inputs.len() + new_inputs + self.defined.len() + 1 <= MAX_BINDINGS
+            && self.inputs.len() + new_inputs + self.defined.len() < MAX_BINDINGS
     }
 
     /// The value of an operand, registering a new input or scalar if needed.

@@ -120,12 +120,13 @@ fn edge_values() -> Vec<f32> {
     v
 }
 
-/// Max error of the inline approximations relative to the std result's magnitude (ULP-level
-/// bounds are tested in `codegen::math`; sin/cos are this module's, see `sincos_sweep`).
+/// Max error of the inline approximations relative to the std result's magnitude (their ULP
+/// bounds are tested in `codegen::math`; sin/cos near their zeros in `sincos_sweep`).
 fn unary_tol(op: UnaryOp) -> f32 {
     match op {
-        UnaryOp::Exp | UnaryOp::Log | UnaryOp::Log1p | UnaryOp::Tanh => 3e-7,
-        UnaryOp::Sigmoid => 5e-7,
+        UnaryOp::Exp | UnaryOp::Log | UnaryOp::Log1p => 3e-7,
+        // 5 ULP (the rational tanh of `activation`), 4 ULP (sigmoid).
+        UnaryOp::Tanh | UnaryOp::Sigmoid => 6.5e-7,
         UnaryOp::Sin | UnaryOp::Cos => 2e-6,
         _ => 0.0,
     }
@@ -195,7 +196,9 @@ fn every_unary_op_matches_the_interpreter_on_edge_values() {
 
 #[test]
 fn sincos_sweep_matches_std() {
+    // Inline range, around its limit (callout beyond), and specials.
     let mut xs: Vec<f32> = (0..20000).map(|i| (i as f32 - 10000.0) * 0.8191).collect();
+    xs.extend([4.2e8f32, 4.3e8, -4.3e8, 1e10, 3.0e38]);
     xs.extend(edge_values());
     for op in [UnaryOp::Sin, UnaryOp::Cos] {
         let g = Graph {
@@ -215,9 +218,9 @@ fn sincos_sweep_matches_std() {
                 assert!(y.is_nan(), "{op:?}({x}) = {y}");
                 continue;
             }
-            // Absolute error (relative error is meaningless next to a zero of sin/cos).
+            // 1 ULP of the result, or of 1 next to a zero of sin/cos.
             assert!(
-                (y as f64 - want).abs() <= 2.5e-7,
+                (y as f64 - want).abs() <= 6e-8_f64.max(want.abs() * 1.2e-7),
                 "{op:?}({x}) = {y}, want {want}"
             );
             if x == 0.0 && op == UnaryOp::Sin {

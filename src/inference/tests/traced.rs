@@ -90,7 +90,8 @@ fn edge_inputs_propagate_like_eager() {
 #[test]
 fn activations_match_eager() {
     let (l1, l2) = (lin(3, 24), lin(24, 2));
-    let acts: Vec<(&str, Box<dyn Fn(T2) -> T2>)> = vec![
+    type Act = Box<dyn Fn(T2) -> T2>;
+    let acts: Vec<(&str, Act)> = vec![
         ("relu", Box::new(activation::relu)),
         ("gelu", Box::new(activation::gelu)),
         ("sigmoid", Box::new(activation::sigmoid)),
