@@ -1,4 +1,4 @@
-//! Shape guards in front of burn-flex for zero-size tensors.
+//! Shape and dtype guards in front of burn-flex.
 //!
 //! burn-flex 0.21 mishandles a few zero-size cases that have a perfectly defined (empty or
 //! zero) result: a matmul with an empty batch dimension reads out of bounds, and reductions
@@ -56,6 +56,28 @@ pub fn empty_matmul(lhs: &FlexTensor, rhs: &FlexTensor) -> Option<FlexTensor> {
     (out.num_elements() == 0 || k == 0).then(|| FlexTensor::zeros(out, lhs.dtype()))
 }
 
+/// `tensor` labelled with `dtype`, its bytes unchanged.
+///
+/// burn-flex 0.21's `bool_gather`, `bool_select` and `bool_select_or` compute on the `u8` storage of a bool
+/// tensor and label the result `U8`; a bool tensor is stored as one byte per element, 0 or 1,
+/// so relabelling it with the input's bool dtype is all that is needed.
+///
+/// # Panics
+/// If the two dtypes have different element sizes (the bytes could not be reinterpreted).
+pub fn relabel(tensor: FlexTensor, dtype: DType) -> FlexTensor {
+    if tensor.dtype() == dtype {
+        return tensor;
+    }
+    assert_eq!(
+        tensor.dtype().size(),
+        dtype.size(),
+        "relabel: {:?} and {dtype:?} differ in element size",
+        tensor.dtype()
+    );
+    let layout = tensor.layout().clone();
+    FlexTensor::from_arc(tensor.data_arc(), layout, dtype)
+}
+
 /// Whether a matmul whose left operand is `lhs` multiplies over an inner dimension of size 1
 /// (call after [`empty_matmul`], which checks the shapes).
 pub fn is_outer_product(lhs: &FlexTensor) -> bool {
@@ -65,7 +87,7 @@ pub fn is_outer_product(lhs: &FlexTensor) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use burn_backend::ops::{BoolTensorOps, FloatTensorOps};
+    use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
     use burn_backend::{DType, TensorData, TensorMetadata};
     use burn_std::{BoolDType, IntDType};
 
@@ -115,6 +137,27 @@ mod tests {
                 "{a} vs {b}"
             );
         }
+    }
+
+    #[test]
+    fn bool_gather_and_select_keep_the_bool_dtype() {
+        let device = PinnJitDevice::Cpu;
+        let x = PinnCpu::bool_from_data(TensorData::from([[true, false, true]]), &device);
+        let dtype = x.dtype();
+        let idx = PinnCpu::int_from_data(TensorData::from([2i64, 0, 1, 2]), &device);
+        let picked = PinnCpu::bool_select(x.clone(), 1, idx.clone());
+        assert_eq!(picked.dtype(), dtype);
+        let data: Vec<bool> = picked.into_data().to_vec().unwrap();
+        assert_eq!(data, [true, true, false, true]);
+        let zeros = PinnCpu::int_from_data(TensorData::from([0i64; 4]), &device);
+        let value = PinnCpu::bool_select(x.clone(), 1, zeros);
+        let or = PinnCpu::bool_select_or(x.clone(), 1, idx, value);
+        assert_eq!(or.dtype(), dtype);
+        let gidx = PinnCpu::int_from_data(TensorData::from([[1i64, 0]]), &device);
+        let gathered = PinnCpu::bool_gather(1, x, gidx);
+        assert_eq!(gathered.dtype(), dtype);
+        let data: Vec<bool> = gathered.into_data().to_vec().unwrap();
+        assert_eq!(data, [false, true]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use burn_flex::Flex;
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 
 use crate::backend::PinnJitDevice;
-use crate::backend::eager::guard::empty_reduction;
+use crate::backend::eager::guard::{empty_reduction, relabel};
 use crate::backend::eager::{PinnCpu, delegate_to_flex};
 use crate::runtime::stats::record_eager_op;
 
@@ -24,6 +24,37 @@ impl BoolTensorOps<Self> for PinnCpu {
         record_eager_op();
         empty_reduction(&tensor, dim, tensor.dtype())
             .unwrap_or_else(|| Flex::bool_all_dim(tensor, dim))
+    }
+
+    fn bool_gather(
+        dim: usize,
+        tensor: BoolTensor<Self>,
+        indices: IntTensor<Self>,
+    ) -> BoolTensor<Self> {
+        record_eager_op();
+        let dtype = tensor.dtype();
+        relabel(Flex::bool_gather(dim, tensor, indices), dtype)
+    }
+
+    fn bool_select(
+        tensor: BoolTensor<Self>,
+        dim: usize,
+        indices: IntTensor<Self>,
+    ) -> BoolTensor<Self> {
+        record_eager_op();
+        let dtype = tensor.dtype();
+        relabel(Flex::bool_select(tensor, dim, indices), dtype)
+    }
+
+    fn bool_select_or(
+        tensor: BoolTensor<Self>,
+        dim: usize,
+        indices: IntTensor<Self>,
+        value: BoolTensor<Self>,
+    ) -> BoolTensor<Self> {
+        record_eager_op();
+        let dtype = tensor.dtype();
+        relabel(Flex::bool_select_or(tensor, dim, indices, value), dtype)
     }
 
     fn bool_device(_tensor: &BoolTensor<Self>) -> Device<Self> {
@@ -44,10 +75,7 @@ impl BoolTensorOps<Self> for PinnCpu {
         fn bool_slice_assign(tensor: BoolTensor<Self>, slices: &[Slice], value: BoolTensor<Self>) -> BoolTensor<Self>;
         fn bool_mask_where(tensor: BoolTensor<Self>, mask: BoolTensor<Self>, value: BoolTensor<Self>) -> BoolTensor<Self>;
         fn bool_mask_fill(tensor: BoolTensor<Self>, mask: BoolTensor<Self>, value: Scalar) -> BoolTensor<Self>;
-        fn bool_gather(dim: usize, tensor: BoolTensor<Self>, indices: IntTensor<Self>) -> BoolTensor<Self>;
         fn bool_scatter_or(dim: usize, tensor: BoolTensor<Self>, indices: IntTensor<Self>, value: BoolTensor<Self>) -> BoolTensor<Self>;
-        fn bool_select(tensor: BoolTensor<Self>, dim: usize, indices: IntTensor<Self>) -> BoolTensor<Self>;
-        fn bool_select_or(tensor: BoolTensor<Self>, dim: usize, indices: IntTensor<Self>, value: BoolTensor<Self>) -> BoolTensor<Self>;
         fn bool_repeat_dim(tensor: BoolTensor<Self>, dim: usize, times: usize) -> BoolTensor<Self>;
         fn bool_cat(tensors: Vec<BoolTensor<Self>>, dim: usize) -> BoolTensor<Self>;
         fn bool_equal(lhs: BoolTensor<Self>, rhs: BoolTensor<Self>) -> BoolTensor<Self>;
