@@ -16,7 +16,7 @@ use core::fmt::Debug;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, DType, Int, Tensor, TensorData};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 
 pub use burn_ndarray::NdArray;
 pub use pinn_jit::{PinnCpu, PinnJitBackend};
@@ -431,6 +431,9 @@ macro_rules! pair {
 // Driver
 // ---------------------------------------------------------------------------------------------
 
+/// The proptest seed of [`run`] unless `PROPTEST_RNG_SEED` is set.
+pub const DEFAULT_SEED: u64 = 0x5049_4e4e_4a49_5400;
+
 /// Run a property over `cases` random inputs (or `PROPTEST_CASES` if set); panics with the
 /// shrunk failing input.
 #[track_caller]
@@ -443,12 +446,21 @@ where
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(cases);
+    let default = Config::default();
+    // A fixed seed keeps `cargo test` reproducible; `PROPTEST_RNG_SEED=<u64>` picks another
+    // stream of cases (run the suite with a few seeds when changing the backend).
+    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+        default.rng_seed
+    } else {
+        RngSeed::Fixed(DEFAULT_SEED)
+    };
     let config = Config {
         cases,
         failure_persistence: None,
         max_shrink_iters: 512,
         max_global_rejects: 4096,
-        ..Config::default()
+        rng_seed,
+        ..default
     };
     let mut runner = TestRunner::new(config);
     if let Err(e) = runner.run(&strategy, test) {

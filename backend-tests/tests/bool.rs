@@ -148,7 +148,6 @@ fn comparison_masks_combined() {
 /// Zero-size bool tensors: `equal_elem` panics on PinnJitBackend (fusion server `CallError`)
 /// where PinnCpu returns an empty tensor; `any_dim`/`all_dim` panic on PinnCpu (burn-flex).
 #[test]
-#[ignore = "pinn-jit bug: bool equal_elem on a zero-size tensor panics on PinnJitBackend"]
 fn zero_size_bool_ops() {
     fn prog<B: Backend>(d: &TensorData) -> Vec<TensorData> {
         let x: Tensor<B, 3, Bool> = bt(d);

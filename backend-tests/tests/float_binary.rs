@@ -112,9 +112,8 @@ fn remainder_specials() {
     );
 }
 // `fmod` is Tensor-API composite (div, trunc, mul, sub, masks) fused into one kernel.
-// Wrong results on pinn-jit: see `fmod_fused_minimal`.
+// (It went wrong while trunc was fused; `fmod_fused_minimal` pins the case.)
 binary!(
-    #[ignore = "pinn-jit bug: fused fmod gives wrong results (see fmod_fused_minimal)"]
     fmod,
     float_in(-100.0, 100.0),
     float_in(-10.0, 10.0),
@@ -332,7 +331,6 @@ fn same_tensor_both_operands() {
 /// -1.7503777 (x - y * trunc(x / y), trunc(15.9899) = 15); pinn-jit returns 0.018043518,
 /// i.e. it used 16 for the truncated quotient. Eager burn-flex and ndarray agree.
 #[test]
-#[ignore = "pinn-jit bug: fused fmod uses a wrong truncated quotient (fmod(-28.276688, -1.7684207) = 0.018 instead of -1.75)"]
 fn fmod_fused_minimal() {
     fn prog<B: Backend>(a: &TensorData, b: &TensorData) -> TensorData {
         ft::<B, 1>(a).fmod(ft::<B, 1>(b)).into_data()

@@ -89,14 +89,7 @@ unary!(abs, float_any(1e3), Tol::EXACT, Tol::EXACT, |x| x.abs());
 unary!(sqrt, float_any(1e6), Tol::EXACT, Tol::EXACT, |x| x.sqrt());
 unary!(floor, float_any(1e3), Tol::EXACT, Tol::EXACT, |x| x.floor());
 unary!(ceil, float_any(1e3), Tol::EXACT, Tol::EXACT, |x| x.ceil());
-unary!(
-    #[ignore = "pinn-jit bug: kernel trunc rounds away from zero (trunc(198.14526) = 199, trunc(0.3) = 1)"]
-    trunc,
-    float_any(1e3),
-    Tol::EXACT,
-    Tol::EXACT,
-    |x| x.trunc()
-);
+unary!(trunc, float_any(1e3), Tol::EXACT, Tol::EXACT, |x| x.trunc());
 unary!(square, float_any(1e3), Tol::EXACT, Tol::EXACT, |x| x
     .square());
 unary!(mul_self, float_any(1e3), Tol::EXACT, Tol::EXACT, |x| x
@@ -294,7 +287,6 @@ fn subnormals_are_preserved() {
 
 /// Special values through every fused unary op at once (one chain, many outputs).
 #[test]
-#[ignore = "pinn-jit bug: kernel trunc rounds away from zero (trunc(198.14526) = 199, trunc(0.3) = 1)"]
 fn specials_through_all_unary() {
     fn prog<B: Backend>(d: &TensorData) -> Vec<TensorData> {
         let x: Tensor<B, 1> = ft(d);
@@ -327,7 +319,6 @@ fn specials_through_all_unary() {
 
 /// Signs of zero: `-0.0` results where IEEE 754 requires them.
 #[test]
-#[ignore = "pinn-jit bug: kernel trunc rounds away from zero (trunc(198.14526) = 199, trunc(0.3) = 1)"]
 fn signed_zero_results() {
     fn exact<B: Backend>(d: &TensorData) -> Vec<TensorData> {
         let x: Tensor<B, 1> = ft(d);
@@ -408,7 +399,6 @@ fn clamp_min_max_nan_matches_eager() {
 /// `sign(NaN)`: burn-flex gives NaN (like PyTorch), ndarray 1.0, and PinnJitBackend 0.0
 /// (burn-fusion's default decomposition `mask_fill(mask_fill(0, x < 0, -1), x > 0, 1)`).
 #[test]
-#[ignore = "pinn-jit bug: sign(NaN) = 0 on PinnJitBackend, NaN on PinnCpu (burn-flex)"]
 fn sign_nan_matches_eager() {
     fn prog<B: Backend>(d: &TensorData) -> TensorData {
         ft::<B, 1>(d).sign().into_data()

@@ -121,8 +121,12 @@ fn cat_stack_split_chunk() {
         for part in c.clone().split(2.max(n / 3), d) {
             out.push(part.into_data());
         }
-        for part in c.clone().chunk(3, d) {
-            out.push(part.into_data());
+        // Burn 0.21's `chunk` of a size-4 dimension into 3 asks for an empty last narrow and
+        // panics on every backend.
+        if n != 4 {
+            for part in c.clone().chunk(3, d) {
+                out.push(part.into_data());
+            }
         }
         out.push(Tensor::stack::<4>(vec![a.clone(), a.clone() * 2.0], d).into_data());
         // Cat of results of fused chains.

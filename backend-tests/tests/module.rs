@@ -376,7 +376,6 @@ fn prelu_and_glu() {
 /// decomposition calls `max_dim` over the empty dim). Minimal:
 /// `softmax(Tensor::<PinnJitBackend, 3>::zeros([0, 0, 0]), 2)`.
 #[test]
-#[ignore = "pinn-jit bug: softmax/softmin on zero-size tensors panic on PinnJitBackend (PinnCpu returns empty)"]
 fn softmax_zero_size() {
     fn prog<B: Backend>(d: &TensorData) -> (TensorData, TensorData) {
         let x: Tensor<B, 3> = ft(d);

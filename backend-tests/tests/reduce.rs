@@ -357,7 +357,6 @@ fn nan_propagation_in_sums() {
 /// (empty or reduced) results, PinnCpu panics in burn-flex (`comparison.rs:995`, index out of
 /// bounds). Minimal: `Tensor::<PinnCpu, 3>::zeros([0, 0, 1]).bool().any_dim(2)`.
 #[test]
-#[ignore = "pinn-jit bug: PinnCpu any_dim/all_dim panic on zero-size tensors (burn-flex index out of bounds)"]
 fn any_all_dim_zero_size_eager() {
     fn prog<B: Backend>(x: &TensorData, d: usize) -> (TensorData, TensorData) {
         let x: Tensor<B, 3> = ft(x);
@@ -378,7 +377,6 @@ fn any_all_dim_zero_size_eager() {
 /// 1]` segfaults in burn-flex's matmul, on PinnCpu and on PinnJitBackend (ndarray panics
 /// cleanly). Run alone: a segfault kills the whole test binary.
 #[test]
-#[ignore = "pinn-jit bug: SIGSEGV in matmul with a zero-size batch dim broadcast against 1 (burn-flex)"]
 fn matmul_zero_batch_broadcast() {
     let dev = dev::<Jit>();
     let a = Tensor::<Jit, 4>::ones([0, 1, 1, 1], &dev);
