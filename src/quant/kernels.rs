@@ -1,0 +1,236 @@
+//! The quantized matrix products, in plain Rust the compiler vectorises.
+//!
+//! All of them compute `y[i, j] = Σ_k x[i, k] · W[j, k] + b[j]` for a channel-major
+//! [`QuantMatrix`] `W` (`[m, k]`), and `x` `[n, k]` / `y` `[n, m]` row-major:
+//!
+//! * [`linear_f32_act`]: `f32` activations. `f32` weights are used as stored; `f16` weights are
+//!   widened one row at a time; INT8 / INT4 codes are widened (exactly) to `f32` one row at a
+//!   time and each block's partial sum is multiplied by its scale afterwards — the weights are
+//!   never dequantised into a full `f32` matrix.
+//! * [`linear_i8_act`]: activations already quantized to `i8` with one scale per row
+//!   ([`quantize_rows_dynamic`] / [`quantize_rows_static`]); each block is an `i8 × i8` dot
+//!   product accumulated in `i32`, scaled by `x_scale[i] · w_scale[j, block]`.
+//!
+//! Samples are processed in tiles of [`TILE`] rows, so a weight row is unpacked once per tile;
+//! large products split their tiles across rayon's threads.
+
+use rayon::prelude::*;
+
+use super::format::{abs_max, quantize_value};
+use super::matrix::{QuantMatrix, Storage};
+
+/// Samples per tile.
+pub const TILE: usize = 64;
+
+/// Below this many multiply-adds a product runs on the calling thread.
+const PARALLEL_MIN_MACS: usize = 1 << 18;
+
+/// `Σ a·b` with eight independent accumulators (vectorisable without reassociation).
+#[inline]
+pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (xa, yb) in ca.zip(cb) {
+        for ((s, &x), &y) in acc.iter_mut().zip(xa).zip(yb) {
+            *s += x * y;
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// `Σ a·b` of `i8` vectors, accumulated exactly in `i32` (the caller guarantees the length
+/// cannot overflow: at most [`super::matrix::MAX_INT_DOT_LEN`]).
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i32::from(x) * i32::from(y))
+        .sum()
+}
+
+/// Quantizes each row of `x` (`[n, k]`) to `i8` with its own scale `max |row| / 127`
+/// (dynamic quantization). A row holding NaN or ±inf gets a non-finite scale, so its outputs
+/// are non-finite too; an all-zero row gets scale 0 and all-zero codes.
+pub fn quantize_rows_dynamic(x: &[f32], k: usize, xq: &mut [i8], xs: &mut [f32]) {
+    for ((row, q), s) in x.chunks_exact(k).zip(xq.chunks_exact_mut(k)).zip(xs) {
+        let amax = abs_max(row);
+        *s = amax / 127.0;
+        quantize_row(row, *s, q);
+        if !amax.is_finite() {
+            *s = f32::NAN;
+        }
+    }
+}
+
+/// Quantizes each row of `x` with the fixed (calibrated) `scale`; values beyond `127 · scale`
+/// saturate. A row holding NaN or ±inf gets scale NaN (its outputs are NaN).
+pub fn quantize_rows_static(x: &[f32], k: usize, scale: f32, xq: &mut [i8], xs: &mut [f32]) {
+    for ((row, q), s) in x.chunks_exact(k).zip(xq.chunks_exact_mut(k)).zip(xs) {
+        quantize_row(row, scale, q);
+        *s = if row.iter().all(|v| v.is_finite()) {
+            scale
+        } else {
+            f32::NAN
+        };
+    }
+}
+
+#[inline]
+fn quantize_row(row: &[f32], scale: f32, out: &mut [i8]) {
+    if scale == 0.0 || !scale.is_finite() {
+        out.fill(0);
+        return;
+    }
+    for (q, &v) in out.iter_mut().zip(row) {
+        *q = quantize_value(v, scale, 127);
+    }
+}
+
+/// `y = x · Wᵀ + b` with `f32` activations `x` `[n, k]`; `y` is `[n, m]`.
+///
+/// # Panics
+/// If the slice lengths do not match `n`, `W`'s shape and the bias length `m`.
+pub fn linear_f32_act(w: &QuantMatrix, bias: Option<&[f32]>, x: &[f32], n: usize, y: &mut [f32]) {
+    let (m, k) = (w.rows(), w.cols());
+    check(w, bias, x.len(), n, y.len());
+    let run = |(t, ytile): (usize, &mut [f32])| {
+        let x0 = t * TILE;
+        let rows = ytile.len() / m;
+        let xtile = &x[x0 * k..(x0 + rows) * k];
+        f32_tile(w, bias, xtile, rows, ytile);
+    };
+    if n * m * k >= PARALLEL_MIN_MACS {
+        y.par_chunks_mut(TILE * m).enumerate().for_each(run);
+    } else {
+        y.chunks_mut(TILE * m).enumerate().for_each(run);
+    }
+}
+
+fn f32_tile(w: &QuantMatrix, bias: Option<&[f32]>, x: &[f32], rows: usize, y: &mut [f32]) {
+    let (m, k) = (w.rows(), w.cols());
+    let block = w.block_len();
+    let mut wrow = vec![0.0f32; k];
+    let mut codes = vec![0i8; k];
+    for j in 0..m {
+        let b = bias.map_or(0.0, |b| b[j]);
+        match w.storage() {
+            Storage::F32(v) => {
+                let wr = &v[j * k..(j + 1) * k];
+                for i in 0..rows {
+                    y[i * m + j] = dot_f32(&x[i * k..(i + 1) * k], wr) + b;
+                }
+            }
+            Storage::F16(v) => {
+                for (d, h) in wrow.iter_mut().zip(&v[j * k..(j + 1) * k]) {
+                    *d = h.to_f32();
+                }
+                for i in 0..rows {
+                    y[i * m + j] = dot_f32(&x[i * k..(i + 1) * k], &wrow) + b;
+                }
+            }
+            Storage::Int8(_) | Storage::Int4(_) => {
+                w.row_codes_into(j, &mut codes);
+                for (d, &q) in wrow.iter_mut().zip(&codes) {
+                    *d = f32::from(q);
+                }
+                let scales = w.row_scales(j);
+                for i in 0..rows {
+                    let xi = &x[i * k..(i + 1) * k];
+                    let mut acc = 0.0f32;
+                    for ((xb, wb), &s) in xi.chunks(block).zip(wrow.chunks(block)).zip(scales) {
+                        acc += dot_f32(xb, wb) * s;
+                    }
+                    y[i * m + j] = acc + b;
+                }
+            }
+        }
+    }
+}
+
+/// `y = x · Wᵀ + b` with `i8` activations `xq` `[n, k]` of per-row scales `xs` `[n]`, for an
+/// INT8 / INT4 `W`: integer dot products per block, accumulated in `i32`.
+///
+/// # Panics
+/// If `W` is a float matrix or the lengths do not match.
+pub fn linear_i8_act(
+    w: &QuantMatrix,
+    bias: Option<&[f32]>,
+    xq: &[i8],
+    xs: &[f32],
+    n: usize,
+    y: &mut [f32],
+) {
+    let (m, k) = (w.rows(), w.cols());
+    check(w, bias, xq.len(), n, y.len());
+    assert_eq!(xs.len(), n, "linear_i8_act: one activation scale per row");
+    assert!(
+        matches!(w.storage(), Storage::Int8(_) | Storage::Int4(_)),
+        "linear_i8_act needs an INT8 or INT4 weight matrix"
+    );
+    let run = |(t, ytile): (usize, &mut [f32])| {
+        let x0 = t * TILE;
+        let rows = ytile.len() / m;
+        i8_tile(
+            w,
+            bias,
+            &xq[x0 * k..(x0 + rows) * k],
+            &xs[x0..x0 + rows],
+            rows,
+            ytile,
+        );
+    };
+    if n * m * k >= PARALLEL_MIN_MACS {
+        y.par_chunks_mut(TILE * m).enumerate().for_each(run);
+    } else {
+        y.chunks_mut(TILE * m).enumerate().for_each(run);
+    }
+}
+
+fn i8_tile(
+    w: &QuantMatrix,
+    bias: Option<&[f32]>,
+    xq: &[i8],
+    xs: &[f32],
+    rows: usize,
+    y: &mut [f32],
+) {
+    let (m, k) = (w.rows(), w.cols());
+    let block = w.block_len();
+    let mut codes = vec![0i8; k];
+    for j in 0..m {
+        let b = bias.map_or(0.0, |b| b[j]);
+        w.row_codes_into(j, &mut codes);
+        let scales = w.row_scales(j);
+        for i in 0..rows {
+            let xi = &xq[i * k..(i + 1) * k];
+            let acc = if scales.len() == 1 {
+                dot_i8(xi, &codes) as f32 * scales[0]
+            } else {
+                let mut acc = 0.0f32;
+                for ((xb, wb), &s) in xi.chunks(block).zip(codes.chunks(block)).zip(scales) {
+                    acc += dot_i8(xb, wb) as f32 * s;
+                }
+                acc
+            };
+            y[i * m + j] = acc * xs[i] + b;
+        }
+    }
+}
+
+fn check(w: &QuantMatrix, bias: Option<&[f32]>, x_len: usize, n: usize, y_len: usize) {
+    let (m, k) = (w.rows(), w.cols());
+    assert_eq!(x_len, n * k, "quantized linear: input must be [n, d_in]");
+    assert_eq!(y_len, n * m, "quantized linear: output must be [n, d_out]");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), m, "quantized linear: bias must be [d_out]");
+    }
+}
