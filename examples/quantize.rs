@@ -16,11 +16,11 @@ use pinn_jit::PinnJitBackend;
 use pinn_jit::pinn::problems::Burgers;
 use pinn_jit::pinn::{
     AnsatzBatch, PinnMlp, PinnMlpConfig, PinnProblem, Points, Rng, Sampling, TrainConfig, Trainer,
-    predict, rel_l2,
+    flatten_params, load_params, predict, rel_l2,
 };
 use pinn_jit::quant::{
     ActQuant, Granularity, LayerPlan, QatConfig, QuantError, QuantizedMlp, WeightFormat, build,
-    choose_mixed, fp32_plan, qat_finetune, uniform_plan,
+    choose_mixed_by, fp32_plan, qat_finetune, uniform_plan,
 };
 
 type B = PinnJitBackend;
@@ -37,11 +37,18 @@ Usage: cargo run --release --example quantize -- [options]
   --long                the full schedule of the burgers example (1500 Adam, 3000 L-BFGS,
                         540 s budget)
   --qat-steps N         INT4 quantization-aware fine-tuning steps [300]
-  --int8 G              INT8 weight scales of the W8A8 rows: tensor|channel|blockN [channel]
-  --int4 G              INT4 weight scales: tensor|channel|blockN [channel]
-  --mixed-budget E      mixed precision: largest network-output error allowed [0.01]
+  --int8-qat-steps N    fine-tuning steps of the INT8 weights of the W8A8 model [150]
+  --qat-points N        collocation points of the fine-tuning [1024]
+  --int8 G              INT8 weight scales of the W8A8 rows: tensor|channel|blockN [tensor]
+  --int4 G              INT4 weight scales of the QAT row: tensor|channel|blockN [tensor]
+  --mixed-budget E      mixed precision: largest rel. L2 error of u (vs f32, on the
+                        calibration points) allowed [0.01]
+  --portable            run the host kernels' portable build instead of the AVX2 one
   --fd-step H           finite-difference step of the FD residual [0.001953125]
   --seed N              seed [0]
+  --save-model PATH     write the trained f32 parameters (text, one per line)
+  --load-model PATH     skip training: load parameters written by --save-model (same --hidden)
+  --continue            with --load-model: train the loaded model further (e.g. --adam-steps 0)
   --help                this text
 ";
 
@@ -52,11 +59,17 @@ struct Opts {
     lbfgs_iters: usize,
     time_limit: f64,
     qat_steps: usize,
+    qat_points: usize,
+    int8_qat_steps: usize,
+    portable: bool,
     int8: Granularity,
     int4: Granularity,
     mixed_budget: f64,
     fd_step: f64,
     seed: u64,
+    save_model: Option<String>,
+    load_model: Option<String>,
+    continue_training: bool,
 }
 
 fn parse_granularity(v: &str) -> Result<Granularity, String> {
@@ -81,17 +94,31 @@ fn parse() -> Result<Opts, String> {
         lbfgs_iters: 1000,
         time_limit: 60.0,
         qat_steps: 300,
-        int8: Granularity::PerChannel,
-        int4: Granularity::PerChannel,
+        qat_points: 1024,
+        int8_qat_steps: 150,
+        portable: false,
+        int8: Granularity::PerTensor,
+        int4: Granularity::PerTensor,
         mixed_budget: 0.01,
         fd_step: 1.0 / 512.0,
         seed: 0,
+        save_model: None,
+        load_model: None,
+        continue_training: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
             print!("{HELP}");
             std::process::exit(0);
+        }
+        if flag == "--continue" {
+            o.continue_training = true;
+            continue;
+        }
+        if flag == "--portable" {
+            o.portable = true;
+            continue;
         }
         if flag == "--long" {
             o.adam_steps = 1500;
@@ -113,11 +140,15 @@ fn parse() -> Result<Opts, String> {
             "--lbfgs-iters" => o.lbfgs_iters = v.parse().map_err(|_| num("a count"))?,
             "--time-limit" => o.time_limit = v.parse().map_err(|_| num("seconds"))?,
             "--qat-steps" => o.qat_steps = v.parse().map_err(|_| num("a count"))?,
+            "--qat-points" => o.qat_points = v.parse().map_err(|_| num("a count"))?,
+            "--int8-qat-steps" => o.int8_qat_steps = v.parse().map_err(|_| num("a count"))?,
             "--int8" => o.int8 = parse_granularity(&v)?,
             "--int4" => o.int4 = parse_granularity(&v)?,
             "--mixed-budget" => o.mixed_budget = v.parse().map_err(|_| num("a number"))?,
             "--fd-step" => o.fd_step = v.parse().map_err(|_| num("a number"))?,
             "--seed" => o.seed = v.parse().map_err(|_| num("a number"))?,
+            "--save-model" => o.save_model = Some(v),
+            "--load-model" => o.load_model = Some(v),
             _ => return Err(format!("unknown option '{flag}'")),
         }
     }
@@ -335,32 +366,59 @@ fn main() {
 fn run(o: &Opts) -> Result<(), QuantError> {
     let problem = Burgers::default();
     let device = Default::default();
+    pinn_jit::quant::kernels::force_portable(o.portable);
     let dom = problem.domain();
 
     // 1. Train the f32 PINN.
     let cfg = PinnMlpConfig::new(2, 1, o.hidden.clone())
         .with_input_bounds(Some((dom.lower().to_vec(), dom.upper().to_vec())));
     let model = cfg.init::<AD>(o.seed, &device)?;
-    println!(
-        "quantize: training the Burgers PINN (f32, pinn-jit, hidden {:?}, N_f {}, adam {}, \
-         lbfgs <= {}, {} s budget)",
-        o.hidden, o.n_f, o.adam_steps, o.lbfgs_iters, o.time_limit
-    );
-    let tcfg = TrainConfig::new()
-        .with_n_collocation(o.n_f)
-        .with_adam_steps(o.adam_steps)
-        .with_lr(2e-3)
-        .with_lr_final_factor(0.05)
-        .with_resample_every(500)
-        .with_lbfgs_iters(o.lbfgs_iters)
-        .with_time_limit_s(Some(o.time_limit))
-        .with_seed(o.seed)
-        .with_log_every(500);
-    let (model, report) = Trainer::new(&problem, tcfg).train(model, &device)?;
-    println!(
-        "trained: {} Adam steps + {} L-BFGS iterations in {:.1} s, loss {:.3e}",
-        report.adam_steps, report.lbfgs_iters, report.train_s, report.final_loss
-    );
+    let mut model = model;
+    if let Some(path) = &o.load_model {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            QuantError::InvalidConfig(format!("cannot read --load-model {path}: {e}"))
+        })?;
+        let theta = text
+            .lines()
+            .map(|l| l.trim().parse::<f64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| QuantError::InvalidConfig(format!("{path}: {e}")))?;
+        println!("quantize: loaded {} parameters from {path}", theta.len());
+        model = load_params(model, &theta)?;
+    }
+    if o.load_model.is_none() || o.continue_training {
+        println!(
+            "quantize: training the Burgers PINN (f32, pinn-jit, hidden {:?}, N_f {}, adam {}, \
+             lbfgs <= {}, {} s budget)",
+            o.hidden, o.n_f, o.adam_steps, o.lbfgs_iters, o.time_limit
+        );
+        let tcfg = TrainConfig::new()
+            .with_n_collocation(o.n_f)
+            .with_adam_steps(o.adam_steps)
+            .with_lr(2e-3)
+            .with_lr_final_factor(0.05)
+            .with_resample_every(500)
+            .with_lbfgs_iters(o.lbfgs_iters)
+            .with_time_limit_s(Some(o.time_limit))
+            .with_seed(o.seed)
+            .with_log_every(500);
+        let (trained, report) = Trainer::new(&problem, tcfg).train(model, &device)?;
+        println!(
+            "trained: {} Adam steps + {} L-BFGS iterations in {:.1} s, loss {:.3e}",
+            report.adam_steps, report.lbfgs_iters, report.train_s, report.final_loss
+        );
+        model = trained;
+    }
+    if let Some(path) = &o.save_model {
+        let text: String = flatten_params(&model)
+            .iter()
+            .map(|v| format!("{v}\n"))
+            .collect();
+        std::fs::write(path, text).map_err(|e| {
+            QuantError::InvalidConfig(format!("cannot write --save-model {path}: {e}"))
+        })?;
+        println!("quantize: parameters written to {path}");
+    }
     let fp: PinnMlp<B> = model.valid();
     let n_layers = fp.layers.len();
 
@@ -426,24 +484,51 @@ fn run(o: &Opts) -> Result<(), QuantError> {
         &fp,
     )?;
     let int4_plan = vec![w(int4); n_layers];
-    let ptq4_name = format!("{} w-only", int4.name());
-    add(&ptq4_name, &int4_plan, &fp)?;
+    for g in [
+        Granularity::PerTensor,
+        Granularity::PerChannel,
+        Granularity::PerBlock(16),
+    ] {
+        let f = WeightFormat::Int4(g);
+        add(&format!("{} w-only", f.name()), &vec![w(f); n_layers], &fp)?;
+    }
 
-    // INT4 with quantization-aware fine-tuning (on a copy of the f32 weights).
-    let qcfg = QatConfig::new()
-        .with_steps(o.qat_steps)
-        .with_seed(o.seed + 2);
-    let (qat_model, qrep) = qat_finetune(&problem, model.clone(), &int4_plan, &qcfg, &device)?;
-    println!(
-        "qat: {} steps in {:.1} s, loss {:.3e} -> {:.3e}",
-        qrep.steps, qrep.seconds, qrep.initial_loss, qrep.final_loss
-    );
-    let qat_name = format!("{} QAT", int4.name());
-    add(&qat_name, &int4_plan, &qat_model.valid())?;
+    // Quantization-aware fine-tuning (on copies of the f32 weights): INT4 weight-only, and
+    // the INT8 weights of the dynamic W8A8 model.
+    let qat = |plan: &[LayerPlan], steps: usize, what: &str| -> Result<PinnMlp<B>, QuantError> {
+        let qcfg = QatConfig::new()
+            .with_steps(steps)
+            .with_n_points(o.qat_points)
+            .with_seed(o.seed + 2);
+        let (tuned, rep) = qat_finetune(&problem, model.clone(), plan, &qcfg, &device)?;
+        println!(
+            "qat {what}: {} steps in {:.1} s, loss {:.3e} -> {:.3e}",
+            rep.steps, rep.seconds, rep.initial_loss, rep.final_loss
+        );
+        Ok(tuned.valid())
+    };
+    let qat4 = qat(&int4_plan, o.qat_steps, &int4.name())?;
+    let qat4_name = format!("{} QAT", int4.name());
+    add(&qat4_name, &int4_plan, &qat4)?;
+    let dyn_plan = uniform_plan(n_layers, w8a8(ActQuant::Dynamic), true);
+    let qat8 = qat(&dyn_plan, o.int8_qat_steps, &int8.name())?;
+    let qat8_name = format!("{} dynamic W8A8 + QAT", int8.name());
+    add(&qat8_name, &dyn_plan, &qat8)?;
 
     // Mixed precision chosen by per-layer sensitivity.
-    let ladder = [w(int4), w(int8c), w(WeightFormat::F16)];
-    let mixed = choose_mixed(&fp, &ladder, o.mixed_budget, &calib32, calib.len())?;
+    // The error is that of u on the calibration points, the quantity Δu measures on the grid.
+    let ladder = [w(int4), w(int8), w(WeightFormat::F16)];
+    let calib_ansatz = Ansatz::new(&problem, &calib)?;
+    let u_calib32 = calib_ansatz.eval(&q32)?.0;
+    let u_error = |q: &QuantizedMlp| Ok(rel_l2(&calib_ansatz.eval(q)?.0, &u_calib32));
+    let mixed = choose_mixed_by(
+        &fp,
+        &ladder,
+        o.mixed_budget,
+        &calib32,
+        calib.len(),
+        &u_error,
+    )?;
     let mixed_name = format!(
         "mixed [{}]",
         mixed
@@ -515,7 +600,8 @@ fn run(o: &Opts) -> Result<(), QuantError> {
         q32.bias_bytes()
     );
     let find = |name: &str| rows.iter().find(|r| r.name == name).expect("row");
-    let (f16r, i8r, i4r) = (find("fp16"), find(&dyn_name), find(&qat_name));
+    let (f16r, i8r, i4r) = (find("fp16"), find(&qat8_name), find(&qat4_name));
+    println!("summary rows: fp16 = fp16, int8 = {qat8_name}, int4 = {qat4_name} (deltas: Δu)");
     println!(
         "quantize: fp16_delta={:.3e} int8_delta={:.3e} int4_delta={:.3e} int8_mem_ratio={:.2} \
          int4_mem_ratio={:.2}",

@@ -4,7 +4,8 @@
 //! (threaded) products, NaN rows.
 
 use pinn_jit::quant::kernels::{
-    dot_f32, dot_i8, linear_f32_act, linear_i8_act, quantize_rows_dynamic, quantize_rows_static,
+    dot_f32, dot_i8, f16_bits_to_f32, force_portable, linear_f32_act, linear_i8_act,
+    quantize_rows_dynamic, quantize_rows_static,
 };
 use pinn_jit::quant::{Granularity, QuantMatrix, WeightFormat, quantize_value};
 use proptest::prelude::*;
@@ -157,6 +158,20 @@ proptest! {
 }
 
 #[test]
+fn portable_build_matches_too() {
+    // The other tests run whichever build the CPU selects (AVX2 on x86-64 machines that have
+    // it); this one pins the portable build. The switch is global, but both builds are
+    // within the tolerances of every test, so tests running alongside are unaffected.
+    force_portable(true);
+    for (n, k, m, seed) in [(1, 1, 1, 1), (70, 37, 5, 2), (130, 64, 9, 3)] {
+        check_f32_act(n, k, m, seed);
+        check_i8_act(n, k, m, seed, None);
+        check_i8_act(n, k, m, seed, Some(0.01));
+    }
+    force_portable(false);
+}
+
+#[test]
 fn large_products_split_across_threads_and_match() {
     // 300 rows: several tiles and a partial last one, above the threading threshold
     check_f32_act(300, 64, 33, 5);
@@ -202,4 +217,17 @@ fn zero_rows_and_saturation() {
     // static: values beyond 127 · scale saturate
     quantize_rows_static(&x, k, 0.01, &mut xq, &mut xs);
     assert_eq!(&xq[5..8], &[127, -127, 50]);
+}
+
+#[test]
+fn f16_conversion_is_exact_for_every_bit_pattern() {
+    for bits in 0..=u16::MAX {
+        let got = f16_bits_to_f32(bits);
+        let want = burn_std::f16::from_bits(bits).to_f32();
+        if want.is_nan() {
+            assert!(got.is_nan(), "{bits:#06x}");
+        } else {
+            assert_eq!(got.to_bits(), want.to_bits(), "{bits:#06x}");
+        }
+    }
 }

@@ -65,7 +65,7 @@ fn weight_only_plans_equal_their_dequantized_pinn_mlp() {
         WeightFormat::Int4(Granularity::PerBlock(5)),
         WeightFormat::Int4(Granularity::PerTensor),
     ] {
-        let q = QuantizedMlp::from_pinn_mlp(&m, &vec![LayerPlan::weight_only(f); 4]).unwrap();
+        let q = QuantizedMlp::from_pinn_mlp(&m, &[LayerPlan::weight_only(f); 4]).unwrap();
         let deq: PinnMlp<F> = q.to_pinn_mlp(&Default::default());
         let d = rel_l2_f32(&q.forward(&x, n).unwrap(), &burn_forward(&deq, &x, n));
         assert!(d < 2e-6, "{f:?}: {d}");
@@ -85,13 +85,13 @@ fn errors_are_typed_and_say_what_to_do() {
         weights: WeightFormat::F16,
         activations: ActQuant::Dynamic,
     };
-    let e = QuantizedMlp::from_pinn_mlp(&m, &vec![bad; 4]).unwrap_err();
+    let e = QuantizedMlp::from_pinn_mlp(&m, &[bad; 4]).unwrap_err();
     assert!(matches!(e, QuantError::UnsupportedScheme(_)), "{e}");
     let st = LayerPlan {
         weights: WeightFormat::Int8(Granularity::PerChannel),
         activations: ActQuant::Static,
     };
-    let q = QuantizedMlp::from_pinn_mlp(&m, &vec![st; 4]).unwrap();
+    let q = QuantizedMlp::from_pinn_mlp(&m, &[st; 4]).unwrap();
     let e = q.forward(&inputs(2), 2).unwrap_err();
     assert_eq!(e, QuantError::NotCalibrated { layer: 0 });
     assert!(e.to_string().contains("calibrate"));
@@ -110,7 +110,7 @@ fn calibration_sets_static_scales_from_sample_ranges() {
         weights: WeightFormat::Int8(Granularity::PerChannel),
         activations: ActQuant::Static,
     };
-    let mut q = QuantizedMlp::from_pinn_mlp(&m, &vec![st; 4]).unwrap();
+    let mut q = QuantizedMlp::from_pinn_mlp(&m, &[st; 4]).unwrap();
     q.calibrate(&x, n).unwrap();
     // layer 0 sees the normalised inputs x·scale + shift
     let amax = x

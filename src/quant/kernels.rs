@@ -26,7 +26,7 @@ pub const TILE: usize = 64;
 const PARALLEL_MIN_MACS: usize = 1 << 18;
 
 /// `Σ a·b` with eight independent accumulators (vectorisable without reassociation).
-#[inline]
+#[inline(always)]
 pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
@@ -47,9 +47,30 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
+/// The exact `f32` value of the IEEE half-precision number with bits `h`, branch-free so a
+/// row converts with SIMD (the bit manipulation of F. Giesen's `half_to_float`): normal numbers
+/// are re-biased, subnormals normalised through a float subtraction, ±inf / NaN keep an
+/// all-ones exponent.
+#[inline(always)]
+pub fn f16_bits_to_f32(h: u16) -> f32 {
+    const SHIFTED_EXP: u32 = 0x7c00 << 13;
+    let magic = f32::from_bits(113 << 23);
+    let mut o = u32::from(h & 0x7fff) << 13;
+    let exp = o & SHIFTED_EXP;
+    o += (127 - 15) << 23;
+    let inf_nan = if exp == SHIFTED_EXP {
+        (128 - 16) << 23
+    } else {
+        0
+    };
+    let sub = (f32::from_bits(o + (1 << 23)) - magic).to_bits();
+    let o = if exp == 0 { sub } else { o + inf_nan };
+    f32::from_bits(o | (u32::from(h & 0x8000) << 16))
+}
+
 /// `Σ a·b` of `i8` vectors, accumulated exactly in `i32` (the caller guarantees the length
 /// cannot overflow: at most [`super::matrix::MAX_INT_DOT_LEN`]).
-#[inline]
+#[inline(always)]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     a.iter()
         .zip(b)
@@ -116,6 +137,18 @@ pub fn linear_f32_act(w: &QuantMatrix, bias: Option<&[f32]>, x: &[f32], n: usize
 }
 
 fn f32_tile(w: &QuantMatrix, bias: Option<&[f32]>, x: &[f32], rows: usize, y: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if simd::avx2() {
+        // SAFETY: `simd::avx2()` has just checked at run time that this CPU supports AVX2, the
+        // only precondition of calling a `#[target_feature(enable = "avx2")]` function.
+        return unsafe { simd::f32_tile_avx2(w, bias, x, rows, y) };
+    }
+    f32_tile_portable(w, bias, x, rows, y);
+}
+
+/// The body of [`f32_tile`], inlined into both the portable and the AVX2 entry points.
+#[inline(always)]
+fn f32_tile_portable(w: &QuantMatrix, bias: Option<&[f32]>, x: &[f32], rows: usize, y: &mut [f32]) {
     let (m, k) = (w.rows(), w.cols());
     let block = w.block_len();
     let mut wrow = vec![0.0f32; k];
@@ -131,7 +164,7 @@ fn f32_tile(w: &QuantMatrix, bias: Option<&[f32]>, x: &[f32], rows: usize, y: &m
             }
             Storage::F16(v) => {
                 for (d, h) in wrow.iter_mut().zip(&v[j * k..(j + 1) * k]) {
-                    *d = h.to_f32();
+                    *d = f16_bits_to_f32(h.to_bits());
                 }
                 for i in 0..rows {
                     y[i * m + j] = dot_f32(&x[i * k..(i + 1) * k], &wrow) + b;
@@ -203,6 +236,25 @@ fn i8_tile(
     rows: usize,
     y: &mut [f32],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if simd::avx2() {
+        // SAFETY: `simd::avx2()` has just checked at run time that this CPU supports AVX2, the
+        // only precondition of calling a `#[target_feature(enable = "avx2")]` function.
+        return unsafe { simd::i8_tile_avx2(w, bias, xq, xs, rows, y) };
+    }
+    i8_tile_portable(w, bias, xq, xs, rows, y);
+}
+
+/// The body of [`i8_tile`], inlined into both the portable and the AVX2 entry points.
+#[inline(always)]
+fn i8_tile_portable(
+    w: &QuantMatrix,
+    bias: Option<&[f32]>,
+    xq: &[i8],
+    xs: &[f32],
+    rows: usize,
+    y: &mut [f32],
+) {
     let (m, k) = (w.rows(), w.cols());
     let block = w.block_len();
     let mut codes = vec![0i8; k];
@@ -224,6 +276,58 @@ fn i8_tile(
             y[i * m + j] = acc * xs[i] + b;
         }
     }
+}
+
+/// Run-time selection of the AVX2 build of the tile loops (x86-64 only; the portable build,
+/// SSE2 on x86-64, is used elsewhere and when [`force_portable`] is set).
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::{QuantMatrix, f32_tile_portable, i8_tile_portable};
+
+    pub(super) static PORTABLE_ONLY: AtomicBool = AtomicBool::new(false);
+
+    /// Whether to take the AVX2 path: the CPU has it and it is not switched off.
+    #[inline]
+    pub(super) fn avx2() -> bool {
+        !PORTABLE_ONLY.load(Ordering::Relaxed) && std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    /// [`f32_tile_portable`] compiled for AVX2 (8-lane `f32`, 16-lane `i16` products).
+    #[target_feature(enable = "avx2")]
+    pub(super) fn f32_tile_avx2(
+        w: &QuantMatrix,
+        bias: Option<&[f32]>,
+        x: &[f32],
+        rows: usize,
+        y: &mut [f32],
+    ) {
+        f32_tile_portable(w, bias, x, rows, y);
+    }
+
+    /// [`i8_tile_portable`] compiled for AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn i8_tile_avx2(
+        w: &QuantMatrix,
+        bias: Option<&[f32]>,
+        xq: &[i8],
+        xs: &[f32],
+        rows: usize,
+        y: &mut [f32],
+    ) {
+        i8_tile_portable(w, bias, xq, xs, rows, y);
+    }
+}
+
+/// Switches the AVX2 build of the kernels off (`true`) or back on (`false`), e.g. to compare
+/// or test the portable build. Has no effect off x86-64. Results of the two builds agree to
+/// `f32` rounding (integer dot products exactly).
+pub fn force_portable(on: bool) {
+    #[cfg(target_arch = "x86_64")]
+    simd::PORTABLE_ONLY.store(on, std::sync::atomic::Ordering::Relaxed);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = on;
 }
 
 fn check(w: &QuantMatrix, bias: Option<&[f32]>, x_len: usize, n: usize, y_len: usize) {

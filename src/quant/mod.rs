@@ -53,4 +53,7 @@ pub use format::{
 pub use matrix::{MAX_INT_DOT_LEN, QuantMatrix, Storage, pack_int4, unpack_int4_row};
 pub use mlp::{QuantLinear, QuantizedMlp, fp32_plan, uniform_plan};
 pub use qat::{QatConfig, QatReport, fake_quant_mlp, fake_quantize, qat_finetune};
-pub use sensitivity::{MixedPrecision, build, choose_mixed, layer_sensitivity, rel_l2_f32};
+pub use sensitivity::{
+    MixedPrecision, build, choose_mixed, choose_mixed_by, layer_sensitivity, layer_sensitivity_by,
+    rel_l2_f32,
+};

@@ -44,12 +44,26 @@ pub fn layer_sensitivity<B: Backend>(
 ) -> Result<Vec<f64>, QuantError> {
     let nl = model.layers.len();
     let reference = build(model, &fp32_plan(nl), x, n)?.forward(x, n)?;
+    let error = |q: &QuantizedMlp| Ok(rel_l2_f32(&q.forward(x, n)?, &reference));
+    layer_sensitivity_by(model, candidate, x, n, &error)
+}
+
+/// [`layer_sensitivity`] with a caller-defined error of a quantized model (for instance the
+/// error of a PINN's solution `u = A + G · N` rather than of `N`). `x` / `n` are the
+/// calibration inputs of static layers.
+pub fn layer_sensitivity_by<B: Backend>(
+    model: &PinnMlp<B>,
+    candidate: LayerPlan,
+    x: &[f32],
+    n: usize,
+    error: &dyn Fn(&QuantizedMlp) -> Result<f64, QuantError>,
+) -> Result<Vec<f64>, QuantError> {
+    let nl = model.layers.len();
     (0..nl)
         .map(|l| {
             let mut plan = fp32_plan(nl);
             plan[l] = candidate;
-            let out = build(model, &plan, x, n)?.forward(x, n)?;
-            Ok(rel_l2_f32(&out, &reference))
+            error(&build(model, &plan, x, n)?)
         })
         .collect()
 }
@@ -61,20 +75,37 @@ pub struct MixedPrecision {
     pub plan: Vec<LayerPlan>,
     /// `sensitivity[level][layer]` for every rung of the ladder.
     pub sensitivity: Vec<Vec<f64>>,
-    /// The measured output error of the chosen plan on the sample inputs.
+    /// The measured error of the chosen plan.
     pub error: f64,
 }
 
 /// Chooses one rung of `ladder` (cheapest first, e.g. INT4 → INT8 → FP16) per layer: starts
 /// with every layer on the cheapest rung and, while the *measured* output error on the sample
 /// inputs exceeds `budget`, moves the layer with the largest sensitivity at its current rung
-/// one rung up. Ends within budget, or with every layer on the top rung.
+/// one rung up. Ends within budget, or with every layer on the top rung. The error is the
+/// relative L2 difference of the network output on `x` to the `f32` model's.
 pub fn choose_mixed<B: Backend>(
     model: &PinnMlp<B>,
     ladder: &[LayerPlan],
     budget: f64,
     x: &[f32],
     n: usize,
+) -> Result<MixedPrecision, QuantError> {
+    let nl = model.layers.len();
+    let reference = build(model, &fp32_plan(nl), x, n)?.forward(x, n)?;
+    let error = |q: &QuantizedMlp| Ok(rel_l2_f32(&q.forward(x, n)?, &reference));
+    choose_mixed_by(model, ladder, budget, x, n, &error)
+}
+
+/// [`choose_mixed`] with a caller-defined error of a quantized model (used both for the
+/// per-layer sensitivities and for the budget). `x` / `n` calibrate static layers.
+pub fn choose_mixed_by<B: Backend>(
+    model: &PinnMlp<B>,
+    ladder: &[LayerPlan],
+    budget: f64,
+    x: &[f32],
+    n: usize,
+    error: &dyn Fn(&QuantizedMlp) -> Result<f64, QuantError>,
 ) -> Result<MixedPrecision, QuantError> {
     if ladder.is_empty() {
         return Err(QuantError::InvalidConfig(
@@ -85,26 +116,24 @@ pub fn choose_mixed<B: Backend>(
         p.validate()?;
     }
     let nl = model.layers.len();
-    let reference = build(model, &fp32_plan(nl), x, n)?.forward(x, n)?;
     let sensitivity = ladder
         .iter()
-        .map(|&p| layer_sensitivity(model, p, x, n))
+        .map(|&p| layer_sensitivity_by(model, p, x, n, error))
         .collect::<Result<Vec<_>, _>>()?;
     let mut level = vec![0usize; nl];
     loop {
         let plan: Vec<LayerPlan> = level.iter().map(|&r| ladder[r]).collect();
-        let out = build(model, &plan, x, n)?.forward(x, n)?;
-        let error = rel_l2_f32(&out, &reference);
+        let err = error(&build(model, &plan, x, n)?)?;
         let candidate = (0..nl)
             .filter(|&l| level[l] + 1 < ladder.len())
             .max_by(|&a, &b| sensitivity[level[a]][a].total_cmp(&sensitivity[level[b]][b]));
         match candidate {
-            Some(l) if error > budget => level[l] += 1,
+            Some(l) if err > budget => level[l] += 1,
             _ => {
                 return Ok(MixedPrecision {
                     plan,
                     sensitivity,
-                    error,
+                    error: err,
                 });
             }
         }
