@@ -39,6 +39,8 @@ Usage: cargo run --release --example quantize -- [options]
   --qat-steps N         INT4 quantization-aware fine-tuning steps [300]
   --int8-qat-steps N    fine-tuning steps of the INT8 weights of the W8A8 model [150]
   --qat-points N        collocation points of the fine-tuning [1024]
+  --qat-lr LR           initial learning rate of the fine-tuning [0.001]
+  --qat-distill W       weight of the match-the-f32-output term of the fine-tuning [1000]
   --int8 G              INT8 weight scales of the W8A8 rows: tensor|channel|blockN [tensor]
   --int4 G              INT4 weight scales of the QAT row: tensor|channel|blockN [tensor]
   --mixed-budget E      mixed precision: largest rel. L2 error of u (vs f32, on the
@@ -61,6 +63,8 @@ struct Opts {
     qat_steps: usize,
     qat_points: usize,
     int8_qat_steps: usize,
+    qat_lr: f64,
+    qat_distill: f64,
     portable: bool,
     int8: Granularity,
     int4: Granularity,
@@ -96,6 +100,8 @@ fn parse() -> Result<Opts, String> {
         qat_steps: 300,
         qat_points: 1024,
         int8_qat_steps: 150,
+        qat_lr: 1e-3,
+        qat_distill: 1000.0,
         portable: false,
         int8: Granularity::PerTensor,
         int4: Granularity::PerTensor,
@@ -141,6 +147,8 @@ fn parse() -> Result<Opts, String> {
             "--time-limit" => o.time_limit = v.parse().map_err(|_| num("seconds"))?,
             "--qat-steps" => o.qat_steps = v.parse().map_err(|_| num("a count"))?,
             "--qat-points" => o.qat_points = v.parse().map_err(|_| num("a count"))?,
+            "--qat-lr" => o.qat_lr = v.parse().map_err(|_| num("a number"))?,
+            "--qat-distill" => o.qat_distill = v.parse().map_err(|_| num("a number"))?,
             "--int8-qat-steps" => o.int8_qat_steps = v.parse().map_err(|_| num("a count"))?,
             "--int8" => o.int8 = parse_granularity(&v)?,
             "--int4" => o.int4 = parse_granularity(&v)?,
@@ -499,6 +507,8 @@ fn run(o: &Opts) -> Result<(), QuantError> {
         let qcfg = QatConfig::new()
             .with_steps(steps)
             .with_n_points(o.qat_points)
+            .with_lr(o.qat_lr)
+            .with_distill_weight(o.qat_distill)
             .with_seed(o.seed + 2);
         let (tuned, rep) = qat_finetune(&problem, model.clone(), plan, &qcfg, &device)?;
         println!(
@@ -517,7 +527,12 @@ fn run(o: &Opts) -> Result<(), QuantError> {
 
     // Mixed precision chosen by per-layer sensitivity.
     // The error is that of u on the calibration points, the quantity Δu measures on the grid.
-    let ladder = [w(int4), w(int8), w(WeightFormat::F16)];
+    let ladder = [
+        w(int4),
+        w(WeightFormat::Int8(Granularity::PerTensor)),
+        w(int8c),
+        w(WeightFormat::F16),
+    ];
     let calib_ansatz = Ansatz::new(&problem, &calib)?;
     let u_calib32 = calib_ansatz.eval(&q32)?.0;
     let u_error = |q: &QuantizedMlp| Ok(rel_l2(&calib_ansatz.eval(q)?.0, &u_calib32));

@@ -33,6 +33,16 @@
 //! println!("{} bytes instead of {}", q.weight_bytes(), q.fp32_weight_bytes());
 //! ```
 //!
+//! Derivatives: a weight-only quantized model is a smooth function, and
+//! [`QuantizedMlp::to_pinn_mlp`] gives the `PinnMlp` with exactly the weights the kernels use,
+//! so the PINN toolkit's jets give its exact input derivatives (PDE residuals). Activation
+//! quantization (W8A8) makes the network piecewise constant in its inputs: finite differences
+//! of such a model see the rounding steps, which `examples/quantize.rs` measures.
+//!
+//! Not here yet: `PinnJitBackend`'s own `QTensorOps` still compute through burn-flex
+//! (dequantize, then an `f32` matmul); quantized weights in the compiled inference path
+//! (`pinn_jit::inference`); dequantization fused into the element-wise kernels.
+//!
 //! Unsupported requests are typed errors ([`QuantError`]): Burn schemes other than symmetric
 //! `Q8S` / `Q4S` with `f32` scales, empty or non-finite weights, block size 0, a plan of the
 //! wrong length, a static layer that was never calibrated.
