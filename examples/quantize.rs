@@ -37,9 +37,10 @@ Usage: cargo run --release --example quantize -- [options]
   --long                the full schedule of the burgers example (1500 Adam, 3000 L-BFGS,
                         540 s budget)
   --qat-steps N         INT4 quantization-aware fine-tuning steps [300]
-  --int8-qat-steps N    fine-tuning steps of the INT8 weights of the W8A8 model [150]
+  --int8-qat-steps N    fine-tuning steps of the INT8 weights of the W8A8 model [300]
+  --int8-qat-lr LR      their initial learning rate [0.0003]
   --qat-points N        collocation points of the fine-tuning [1024]
-  --qat-lr LR           initial learning rate of the fine-tuning [0.001]
+  --qat-lr LR           initial learning rate of the INT4 fine-tuning [0.001]
   --qat-distill W       weight of the match-the-f32-output term of the fine-tuning [1000]
   --int8 G              INT8 weight scales of the W8A8 rows: tensor|channel|blockN [tensor]
   --int4 G              INT4 weight scales of the QAT row: tensor|channel|blockN [tensor]
@@ -64,6 +65,7 @@ struct Opts {
     qat_points: usize,
     int8_qat_steps: usize,
     qat_lr: f64,
+    int8_qat_lr: f64,
     qat_distill: f64,
     portable: bool,
     int8: Granularity,
@@ -99,7 +101,8 @@ fn parse() -> Result<Opts, String> {
         time_limit: 60.0,
         qat_steps: 300,
         qat_points: 1024,
-        int8_qat_steps: 150,
+        int8_qat_steps: 300,
+        int8_qat_lr: 3e-4,
         qat_lr: 1e-3,
         qat_distill: 1000.0,
         portable: false,
@@ -147,6 +150,7 @@ fn parse() -> Result<Opts, String> {
             "--time-limit" => o.time_limit = v.parse().map_err(|_| num("seconds"))?,
             "--qat-steps" => o.qat_steps = v.parse().map_err(|_| num("a count"))?,
             "--qat-points" => o.qat_points = v.parse().map_err(|_| num("a count"))?,
+            "--int8-qat-lr" => o.int8_qat_lr = v.parse().map_err(|_| num("a number"))?,
             "--qat-lr" => o.qat_lr = v.parse().map_err(|_| num("a number"))?,
             "--qat-distill" => o.qat_distill = v.parse().map_err(|_| num("a number"))?,
             "--int8-qat-steps" => o.int8_qat_steps = v.parse().map_err(|_| num("a count"))?,
@@ -503,25 +507,26 @@ fn run(o: &Opts) -> Result<(), QuantError> {
 
     // Quantization-aware fine-tuning (on copies of the f32 weights): INT4 weight-only, and
     // the INT8 weights of the dynamic W8A8 model.
-    let qat = |plan: &[LayerPlan], steps: usize, what: &str| -> Result<PinnMlp<B>, QuantError> {
-        let qcfg = QatConfig::new()
-            .with_steps(steps)
-            .with_n_points(o.qat_points)
-            .with_lr(o.qat_lr)
-            .with_distill_weight(o.qat_distill)
-            .with_seed(o.seed + 2);
-        let (tuned, rep) = qat_finetune(&problem, model.clone(), plan, &qcfg, &device)?;
-        println!(
-            "qat {what}: {} steps in {:.1} s, loss {:.3e} -> {:.3e}",
-            rep.steps, rep.seconds, rep.initial_loss, rep.final_loss
-        );
-        Ok(tuned.valid())
-    };
-    let qat4 = qat(&int4_plan, o.qat_steps, &int4.name())?;
+    let qat =
+        |plan: &[LayerPlan], steps: usize, lr: f64, what: &str| -> Result<PinnMlp<B>, QuantError> {
+            let qcfg = QatConfig::new()
+                .with_steps(steps)
+                .with_n_points(o.qat_points)
+                .with_lr(lr)
+                .with_distill_weight(o.qat_distill)
+                .with_seed(o.seed + 2);
+            let (tuned, rep) = qat_finetune(&problem, model.clone(), plan, &qcfg, &device)?;
+            println!(
+                "qat {what}: {} steps in {:.1} s, loss {:.3e} -> {:.3e}",
+                rep.steps, rep.seconds, rep.initial_loss, rep.final_loss
+            );
+            Ok(tuned.valid())
+        };
+    let qat4 = qat(&int4_plan, o.qat_steps, o.qat_lr, &int4.name())?;
     let qat4_name = format!("{} QAT", int4.name());
     add(&qat4_name, &int4_plan, &qat4)?;
     let dyn_plan = uniform_plan(n_layers, w8a8(ActQuant::Dynamic), true);
-    let qat8 = qat(&dyn_plan, o.int8_qat_steps, &int8.name())?;
+    let qat8 = qat(&dyn_plan, o.int8_qat_steps, o.int8_qat_lr, &int8.name())?;
     let qat8_name = format!("{} dynamic W8A8 + QAT", int8.name());
     add(&qat8_name, &dyn_plan, &qat8)?;
 
