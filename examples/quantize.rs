@@ -4,6 +4,21 @@
 //! Trains the Burgers PINN briefly (about a minute; `--long` for the full schedule), then
 //! quantizes it every way `pinn_jit::quant` offers and prints a table and the summary line
 //! `quantize: fp16_delta=… int8_delta=… int4_delta=… int8_mem_ratio=… int4_mem_ratio=…`.
+//! The summary's INT8 is the dynamic W8A8 model (INT8 per-tensor weights, activations
+//! quantized per row at run time, the first layer's coordinate inputs kept `f32`) after
+//! quantization-aware fine-tuning; its INT4 is the per-tensor INT4 model after fine-tuning.
+//! The table also shows the post-training variants without fine-tuning.
+//!
+//! The weights the errors are measured on matter: a briefly trained PINN has smooth features
+//! that survive quantization, a well-trained one a sharp shock that does not. To measure a
+//! well-trained model, train once and reuse it:
+//!
+//! ```text
+//! quantize --long --save-model burgers.params          # 540 s budget
+//! quantize --load-model burgers.params --continue --adam-steps 0 --lbfgs-iters 4000 \
+//!          --time-limit 900 --save-model burgers2.params
+//! quantize --load-model burgers2.params
+//! ```
 //!
 //! `cargo run --release --example quantize -- --help`
 
