@@ -292,3 +292,28 @@ fn burn_schemes_map_or_are_refused_by_name() {
         assert!(msg.contains("pick one of those"), "{msg}");
     }
 }
+
+#[test]
+fn rounding_is_ties_to_even_and_saturating() {
+    use pinn_jit::quant::quantize_value;
+    for (x, q) in [
+        (2.5f32, 2i8),
+        (3.5, 4),
+        (-2.5, -2),
+        (-0.5, 0),
+        (0.49999997, 0),
+        (126.5, 126),
+        (127.5, 127),
+        (1e30, 127),
+        (-1e30, -127),
+        (f32::INFINITY, 127),
+        (f32::NAN, 0),
+    ] {
+        assert_eq!(quantize_value(x, 1.0, 127), q, "{x}");
+        let r = x.round_ties_even().clamp(-127.0, 127.0) as i8;
+        assert_eq!(r, q, "reference {x}");
+    }
+    assert_eq!(quantize_value(7.5, 1.0, 7), 7);
+    assert_eq!(quantize_value(-6.5, 1.0, 7), -6);
+    assert_eq!(quantize_value(5.0, 0.0, 7), 0);
+}

@@ -82,6 +82,17 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 /// (dynamic quantization). A row holding NaN or ±inf gets a non-finite scale, so its outputs
 /// are non-finite too; an all-zero row gets scale 0 and all-zero codes.
 pub fn quantize_rows_dynamic(x: &[f32], k: usize, xq: &mut [i8], xs: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if simd::avx2() {
+        // SAFETY: `simd::avx2()` has just checked at run time that this CPU supports AVX2, the
+        // only precondition of calling a `#[target_feature(enable = "avx2")]` function.
+        return unsafe { simd::quantize_rows_dynamic_avx2(x, k, xq, xs) };
+    }
+    quantize_rows_dynamic_portable(x, k, xq, xs);
+}
+
+#[inline(always)]
+fn quantize_rows_dynamic_portable(x: &[f32], k: usize, xq: &mut [i8], xs: &mut [f32]) {
     for ((row, q), s) in x.chunks_exact(k).zip(xq.chunks_exact_mut(k)).zip(xs) {
         let amax = abs_max(row);
         *s = amax / 127.0;
@@ -105,7 +116,7 @@ pub fn quantize_rows_static(x: &[f32], k: usize, scale: f32, xq: &mut [i8], xs: 
     }
 }
 
-#[inline]
+#[inline(always)]
 fn quantize_row(row: &[f32], scale: f32, out: &mut [i8]) {
     if scale == 0.0 || !scale.is_finite() {
         out.fill(0);
@@ -284,7 +295,7 @@ fn i8_tile_portable(
 mod simd {
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use super::{QuantMatrix, f32_tile_portable, i8_tile_portable};
+    use super::{QuantMatrix, f32_tile_portable, i8_tile_portable, quantize_rows_dynamic_portable};
 
     pub(super) static PORTABLE_ONLY: AtomicBool = AtomicBool::new(false);
 
@@ -304,6 +315,12 @@ mod simd {
         y: &mut [f32],
     ) {
         f32_tile_portable(w, bias, x, rows, y);
+    }
+
+    /// [`quantize_rows_dynamic_portable`] compiled for AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn quantize_rows_dynamic_avx2(x: &[f32], k: usize, xq: &mut [i8], xs: &mut [f32]) {
+        quantize_rows_dynamic_portable(x, k, xq, xs);
     }
 
     /// [`i8_tile_portable`] compiled for AVX2.
