@@ -39,9 +39,11 @@
 //! quantization (W8A8) makes the network piecewise constant in its inputs: finite differences
 //! of such a model see the rounding steps, which `examples/quantize.rs` measures.
 //!
-//! Not here yet: `PinnJitBackend`'s own `QTensorOps` still compute through burn-flex
-//! (dequantize, then an `f32` matmul); quantized weights in the compiled inference path
-//! (`pinn_jit::inference`); dequantization fused into the element-wise kernels.
+//! `PinnJitBackend`'s `q_matmul` of two INT8 per-tensor matrices multiplies the `i8` codes
+//! with `i32` accumulation ([`kernels::dot_i8`]); its other `QTensorOps` (per-block schemes,
+//! INT4, batched products) still go through burn-flex (dequantize, then an `f32` matmul).
+//! Not here yet: quantized weights in the compiled inference path (`pinn_jit::inference`),
+//! dequantization fused into the element-wise kernels.
 //!
 //! Unsupported requests are typed errors ([`QuantError`]): Burn schemes other than symmetric
 //! `Q8S` / `Q4S` with `f32` scales, empty or non-finite weights, block size 0, a plan of the
