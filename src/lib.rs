@@ -30,6 +30,7 @@ pub mod fusion;
 pub mod inference;
 pub mod kernel;
 pub mod pinn;
+pub mod quant;
 pub mod runtime;
 
 pub use backend::{PinnCpu, PinnJitBackend, PinnJitDevice};
