@@ -30,6 +30,14 @@ impl BackendRun for Job {
             );
             return Ok(());
         }
+        if let Some(path) = args.extra("--check-reference") {
+            let (rows, max_abs, rel) = peers::check_reference(Path::new(path), problem.exact())?;
+            println!(
+                "burgers: reference_check rows={rows} max_abs_diff={max_abs:.3e} \
+                 rel_l2_diff={rel:.3e} file={path}"
+            );
+            return Ok(());
+        }
         if let Some(n) = args.extra("--measure-cost") {
             let n: usize = n.parse().map_err(|_| {
                 PinnError::InvalidConfig("--measure-cost takes a number of points".into())
@@ -64,13 +72,19 @@ fn main() {
         lr_final: 0.05,
         resample_every: 500,
         lbfgs_iters: 3000,
+        lbfgs_resample_every: 0,
         time_limit_s: 540.0,
     };
     let args = parse_args(
         "burgers",
         &defaults,
-        &["--check-peers", "--measure-cost", "--odd"],
-        "  --odd true|false            build u(-x,t) = -u(x,t) into the network [true]\n  --check-peers DIR           only print the loss at the shared initial weights/points of\n                              DIR (e.g. /work/shared/peers) and exit\n  --measure-cost N            only time one training step (plain / jet / finite\n                              differences) on N points and exit\n",
+        &[
+            "--check-peers",
+            "--check-reference",
+            "--measure-cost",
+            "--odd",
+        ],
+        "  --odd true|false            build u(-x,t) = -u(x,t) into the network [true]\n  --check-peers DIR           only print the loss at the shared initial weights/points of\n                              DIR (e.g. /work/shared/peers) and exit\n  --check-reference CSV       only compare the Cole–Hopf reference with an x,t,u CSV\n                              (e.g. burgers_reference.csv): max |difference|, and exit\n  --measure-cost N            only time one training step (plain / jet / finite\n                              differences) on N points and exit\n",
     );
     if let Err(e) = dispatch(&args, &Job) {
         eprintln!("error: {e}");

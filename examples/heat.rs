@@ -29,6 +29,7 @@ fn main() {
         lr_final: 0.05,
         resample_every: 0,
         lbfgs_iters: 500,
+        lbfgs_resample_every: 0,
         time_limit_s: 540.0,
     };
     let args = parse_args("heat", &defaults, &[], "");

@@ -192,6 +192,19 @@ impl Lbfgs {
         Ok(LbfgsStatus::Running)
     }
 
+    /// Switches to a changed objective (e.g. the same loss on resampled collocation points)
+    /// at the current parameters: re-evaluates the loss and gradient there and keeps the
+    /// curvature history (a good approximation when the objective changed little), but forms
+    /// no curvature pair across the switch.
+    pub fn rebase<O: Objective + ?Sized>(&mut self, obj: &mut O) -> Result<(), PinnError> {
+        let (f, g) = checked_eval(obj, &self.x)?;
+        self.f = f;
+        self.g = g;
+        self.prev = None;
+        self.evaluations += 1;
+        Ok(())
+    }
+
     /// The search direction `−H g` from the two-loop recursion.
     fn direction(&self) -> Vec<f64> {
         let k = self.s_hist.len();
