@@ -8,9 +8,10 @@
 //! Defaults: MLP 2→32→32→32→32→1 tanh, inputs normalised to `[−1, 1]²`, ansatz
 //! `u = −sin(πx) + t(1 − x²)(N(x, t) − N(−x, t))` (odd in `x` like the solution, so the shock
 //! stays at `x = 0`; `--odd false` uses `N` alone), f64, 2048 collocation points, 300 Adam
-//! steps, then L-BFGS (history 50) for the rest of the 540 s budget with the collocation
-//! points redrawn by residual-based adaptive distribution (RAD) before L-BFGS and every 1000
-//! L-BFGS iterations (`--lbfgs-resample-every`). Extra modes: `--check-reference CSV`
+//! steps, then L-BFGS (history 50) for the rest of the 540 s budget on collocation points
+//! redrawn once by residual-based adaptive distribution (RAD) before L-BFGS
+//! (`--lbfgs-resample-every N` also redraws them every N L-BFGS iterations, restarting the
+//! curvature history). Extra modes: `--check-reference CSV`
 //! compares the Cole–Hopf reference with an `x,t,u` CSV and prints the largest difference;
 //! `--check-peers DIR` prints the loss at the peer benchmarks' shared initial weights;
 //! `--measure-cost N` times one training step (plain / jet / finite differences).
@@ -101,7 +102,7 @@ fn main() {
         lr_final: 0.05,
         resample_every: 500,
         lbfgs_iters: 20000,
-        lbfgs_resample_every: 1000,
+        lbfgs_resample_every: 0,
         time_limit_s: 540.0,
     };
     let args = parse_args(

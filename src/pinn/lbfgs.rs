@@ -193,14 +193,19 @@ impl Lbfgs {
     }
 
     /// Switches to a changed objective (e.g. the same loss on resampled collocation points)
-    /// at the current parameters: re-evaluates the loss and gradient there and keeps the
-    /// curvature history (a good approximation when the objective changed little), but forms
-    /// no curvature pair across the switch.
+    /// at the current parameters: re-evaluates the loss and gradient there and restarts the
+    /// curvature history (the old pairs can describe a very different landscape: a PINN fitted
+    /// to one point set can have a loss 10⁴× larger on residual-weighted new points), so the
+    /// next step is a cautious gradient step as at the start.
     pub fn rebase<O: Objective + ?Sized>(&mut self, obj: &mut O) -> Result<(), PinnError> {
         let (f, g) = checked_eval(obj, &self.x)?;
         self.f = f;
         self.g = g;
         self.prev = None;
+        self.s_hist.clear();
+        self.y_hist.clear();
+        self.rho_hist.clear();
+        self.h_diag = 1.0;
         self.evaluations += 1;
         Ok(())
     }
@@ -249,7 +254,7 @@ impl Lbfgs {
             }
         }
         let d = self.direction();
-        let t0 = if self.iterations == 0 && self.s_hist.is_empty() {
+        let t0 = if self.s_hist.is_empty() {
             (1.0 / self.g.iter().map(|v| v.abs()).sum::<f64>()).min(1.0)
         } else {
             1.0

@@ -52,9 +52,8 @@ pub struct TrainConfig {
     #[config(default = 1000)]
     pub lbfgs_iters: usize,
     /// During L-BFGS, resample the collocation points by RAD every this many iterations
-    /// (0: never). The optimizer keeps its curvature history across the switch
-    /// ([`Lbfgs::rebase`]); fresh points concentrated where the residual is large keep
-    /// L-BFGS from overfitting one point set and resolve fronts such as shocks.
+    /// (0: never), restarting the curvature history ([`Lbfgs::rebase`]); fresh points
+    /// concentrated where the residual is large counter overfitting one point set.
     #[config(default = 0)]
     pub lbfgs_resample_every: usize,
     /// L-BFGS history size.
