@@ -1,6 +1,27 @@
-//! 1D heat equation u_t = 0.1 u_xx on [0,1]x[0,1], u(x,0) = x(1-x), u(0,t) = u(1,t) = 0, against its exact Fourier series.
+//! 1D heat equation `u_t = 0.1 u_xx` on `[0, 1] × [0, 1]`, `u(x, 0) = x(1 − x)`,
+//! `u(0, t) = u(1, t) = 0`, against its exact Fourier series on a 101 × 101 grid.
 //!
 //! `cargo run --release --example heat -- --help`
+//!
+//! Defaults: MLP 2→32→32→32→1 tanh, ansatz `u = x(1 − x) + t·x(1 − x)·N`, f64, 2048
+//! collocation points, 1500 Adam steps, then up to 500 L-BFGS iterations.
+//!
+//! What it does: builds the reference solution on the test grid, trains a hard-constrained
+//! PINN (`u = A + G · N`, the initial/boundary conditions hold exactly) with full-batch Adam
+//! (exponentially decaying learning rate) and then L-BFGS with a strong-Wolfe line search,
+//! prints a progress line every `--log-every` steps, the relative L2 error on the test grid,
+//! writes a PNG (prediction, reference, |error|; `--plot`, default `heat.png`) and, with
+//! `--save-predictions PATH`, a CSV of the prediction (header = the input names, then `u`).
+//! `--time-limit S` bounds the training: Adam stops at 90 % of it, L-BFGS at 100 %.
+//! `--backend pinn-jit|flex|ndarray` picks the Burn backend (default pinn-jit),
+//! `--precision f32|f64` the float type (default f64). `--help` lists every option with its
+//! default. The last line is machine-readable:
+//! `heat: rel_l2=<x> steps=<adam>+<lbfgs> train_s=<s> step_ms=<ms per Adam step> backend=<name>`.
+//!
+//! On glibc the example raises malloc's mmap/trim thresholds at start-up so that the
+//! multi-megabyte tensor buffers freed every step stay mapped (2× faster steps measured
+//! here); set `PINN_MALLOC_DEFAULTS=1` to keep glibc's defaults. Errors (bad options, a
+//! non-finite loss) are printed as `error: …` with exit status 1 (2 for command-line errors).
 
 mod common;
 
@@ -29,6 +50,7 @@ fn main() {
         lr_final: 0.05,
         resample_every: 0,
         lbfgs_iters: 500,
+        lbfgs_resample_every: 0,
         time_limit_s: 540.0,
     };
     let args = parse_args("heat", &defaults, &[], "");

@@ -1,6 +1,27 @@
-//! 2D Helmholtz equation Δu + u = q on [-1,1]², u = sin(πx) sin(4πy), against the exact solution.
+//! 2D Helmholtz equation `Δu + k²u = q` on `[−1, 1]²` with the manufactured solution
+//! `u = sin(πx) sin(4πy)` (`k = 1`), `u = 0` on the boundary, on a 101 × 101 grid.
 //!
 //! `cargo run --release --example helmholtz -- --help`
+//!
+//! Defaults: MLP 2→48→48→48→1 with sin activations, ansatz `u = (1 − x²)(1 − y²)·N`, f64,
+//! 4096 collocation points, 300 Adam steps, then L-BFGS for the rest of the 540 s budget.
+//!
+//! What it does: builds the reference solution on the test grid, trains a hard-constrained
+//! PINN (`u = A + G · N`, the initial/boundary conditions hold exactly) with full-batch Adam
+//! (exponentially decaying learning rate) and then L-BFGS with a strong-Wolfe line search,
+//! prints a progress line every `--log-every` steps, the relative L2 error on the test grid,
+//! writes a PNG (prediction, reference, |error|; `--plot`, default `helmholtz.png`) and, with
+//! `--save-predictions PATH`, a CSV of the prediction (header = the input names, then `u`).
+//! `--time-limit S` bounds the training: Adam stops at 90 % of it, L-BFGS at 100 %.
+//! `--backend pinn-jit|flex|ndarray` picks the Burn backend (default pinn-jit),
+//! `--precision f32|f64` the float type (default f64). `--help` lists every option with its
+//! default. The last line is machine-readable:
+//! `helmholtz: rel_l2=<x> steps=<adam>+<lbfgs> train_s=<s> step_ms=<ms per Adam step> backend=<name>`.
+//!
+//! On glibc the example raises malloc's mmap/trim thresholds at start-up so that the
+//! multi-megabyte tensor buffers freed every step stay mapped (2× faster steps measured
+//! here); set `PINN_MALLOC_DEFAULTS=1` to keep glibc's defaults. Errors (bad options, a
+//! non-finite loss) are printed as `error: …` with exit status 1 (2 for command-line errors).
 
 mod common;
 
@@ -24,11 +45,12 @@ fn main() {
         fourier: None,
         precision: Precision::F64,
         n_f: 4096,
-        adam_steps: 2000,
+        adam_steps: 300,
         lr: 2e-3,
         lr_final: 0.05,
         resample_every: 0,
-        lbfgs_iters: 1500,
+        lbfgs_iters: 20000,
+        lbfgs_resample_every: 0,
         time_limit_s: 540.0,
     };
     let args = parse_args("helmholtz", &defaults, &[], "");

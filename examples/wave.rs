@@ -1,6 +1,28 @@
-//! 1D wave equation u_tt = u_xx on [0,1]x[0,1], plucked string with fixed ends, against d'Alembert's solution.
+//! 1D wave equation `u_tt = u_xx` on `[0, 1] × [0, 1]`, plucked string
+//! `u(x, 0) = sin(πx) + ½ sin(3πx)`, `u_t(x, 0) = 0`, fixed ends, against d'Alembert's
+//! solution on a 101 × 101 grid.
 //!
 //! `cargo run --release --example wave -- --help`
+//!
+//! Defaults: MLP 2→48→48→48→1 tanh, ansatz `u = u(x, 0) + t²·x(1 − x)·N`, f64, 4096
+//! collocation points, 300 Adam steps, then L-BFGS for the rest of the 540 s budget.
+//!
+//! What it does: builds the reference solution on the test grid, trains a hard-constrained
+//! PINN (`u = A + G · N`, the initial/boundary conditions hold exactly) with full-batch Adam
+//! (exponentially decaying learning rate) and then L-BFGS with a strong-Wolfe line search,
+//! prints a progress line every `--log-every` steps, the relative L2 error on the test grid,
+//! writes a PNG (prediction, reference, |error|; `--plot`, default `wave.png`) and, with
+//! `--save-predictions PATH`, a CSV of the prediction (header = the input names, then `u`).
+//! `--time-limit S` bounds the training: Adam stops at 90 % of it, L-BFGS at 100 %.
+//! `--backend pinn-jit|flex|ndarray` picks the Burn backend (default pinn-jit),
+//! `--precision f32|f64` the float type (default f64). `--help` lists every option with its
+//! default. The last line is machine-readable:
+//! `wave: rel_l2=<x> steps=<adam>+<lbfgs> train_s=<s> step_ms=<ms per Adam step> backend=<name>`.
+//!
+//! On glibc the example raises malloc's mmap/trim thresholds at start-up so that the
+//! multi-megabyte tensor buffers freed every step stay mapped (2× faster steps measured
+//! here); set `PINN_MALLOC_DEFAULTS=1` to keep glibc's defaults. Errors (bad options, a
+//! non-finite loss) are printed as `error: …` with exit status 1 (2 for command-line errors).
 
 mod common;
 
@@ -24,11 +46,12 @@ fn main() {
         fourier: None,
         precision: Precision::F64,
         n_f: 4096,
-        adam_steps: 2000,
+        adam_steps: 300,
         lr: 2e-3,
         lr_final: 0.05,
         resample_every: 0,
-        lbfgs_iters: 1500,
+        lbfgs_iters: 20000,
+        lbfgs_resample_every: 0,
         time_limit_s: 540.0,
     };
     let args = parse_args("wave", &defaults, &[], "");

@@ -29,6 +29,7 @@ fn smoke<P: PinnProblem>(problem: &P, activation: Activation, resample: bool, ma
         .with_lr(5e-3)
         .with_resample_every(if resample { 30 } else { 0 })
         .with_lbfgs_iters(20)
+        .with_lbfgs_resample_every(if resample { 10 } else { 0 })
         .with_log_every(20)
         .with_quiet(true);
     let (model, report) = Trainer::new(problem, cfg).train(model, &device).unwrap();

@@ -189,3 +189,37 @@ pub fn check_peers<B: Backend>(
     let total = loss.total().into_scalar().elem::<f64>();
     Ok((total, loss.values()))
 }
+
+/// `--check-reference CSV`: compares the in-repo Cole–Hopf reference with an `x,t,u` CSV
+/// (e.g. the peers' `burgers_reference.csv`, 600-node Gauss–Hermite); returns
+/// `(rows, max |u_repo − u_csv|, relative L2 of the difference)`.
+pub fn check_reference(
+    path: &Path,
+    exact: &pinn_jit::pinn::reference::BurgersColeHopf,
+) -> Result<(usize, f64, f64), PinnError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| PinnError::Io(format!("cannot read {}: {e}", path.display())))?;
+    let (mut rows, mut max_abs, mut num, mut den) = (0usize, 0.0f64, 0.0f64, 0.0f64);
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let cols: Vec<f64> = line
+            .split(',')
+            .map(|s| s.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| PinnError::Io(format!("bad row '{line}' in {}", path.display())))?;
+        let [x, t, u] = cols[..] else {
+            return Err(PinnError::Io(format!(
+                "row '{line}' of {} does not have the 3 columns x,t,u",
+                path.display()
+            )));
+        };
+        let d = exact.u(x, t) - u;
+        max_abs = max_abs.max(d.abs());
+        num += d * d;
+        den += u * u;
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(PinnError::Io(format!("no data rows in {}", path.display())));
+    }
+    Ok((rows, max_abs, (num / den).sqrt()))
+}

@@ -455,6 +455,54 @@ impl<B: Backend> Jet<B> {
         })
     }
 
+    /// Concatenates jets along the batch axis (all must share the feature count and spec):
+    /// one pass of a network over the stacked batch replaces several smaller ones.
+    pub fn cat_batch(jets: Vec<Self>) -> Result<Self, PinnError> {
+        let head = jets.first().ok_or_else(|| {
+            PinnError::InvalidConfig("Jet::cat_batch needs at least one jet".into())
+        })?;
+        let spec = head.spec.clone();
+        let w = head.dims()[1];
+        if let Some(bad) = jets.iter().find(|j| j.dims()[1] != w || *j.spec != *spec) {
+            return Err(PinnError::ShapeMismatch {
+                context: "Jet::cat_batch: every jet needs the same feature count and spec",
+                expected: vec![w],
+                got: vec![bad.dims()[1]],
+            });
+        }
+        let (d, m) = (spec.n_inputs, spec.second.len());
+        let mut values = Vec::with_capacity(jets.len());
+        let mut firsts: Vec<Vec<Tensor<B, 2>>> = vec![Vec::new(); d];
+        let mut seconds: Vec<Vec<Tensor<B, 2>>> = vec![Vec::new(); m];
+        for j in jets {
+            values.push(j.value);
+            for (acc, t) in firsts.iter_mut().zip(j.first) {
+                acc.push(t);
+            }
+            for (acc, t) in seconds.iter_mut().zip(j.second) {
+                acc.push(t);
+            }
+        }
+        Ok(Self {
+            value: Tensor::cat(values, 0),
+            first: firsts.into_iter().map(|v| Tensor::cat(v, 0)).collect(),
+            second: seconds.into_iter().map(|v| Tensor::cat(v, 0)).collect(),
+            spec,
+        })
+    }
+
+    /// Rows `start .. start + len` of every channel (the inverse of
+    /// [`cat_batch`](Self::cat_batch)).
+    pub fn narrow_batch(self, start: usize, len: usize) -> Self {
+        let f = |t: Tensor<B, 2>| t.narrow(0, start, len);
+        Self {
+            value: f(self.value),
+            first: self.first.into_iter().map(f).collect(),
+            second: self.second.into_iter().map(f).collect(),
+            spec: self.spec,
+        }
+    }
+
     /// Features `start .. start + len` of every channel.
     pub fn narrow_features(self, start: usize, len: usize) -> Self {
         let f = |t: Tensor<B, 2>| t.narrow(1, start, len);

@@ -192,6 +192,24 @@ impl Lbfgs {
         Ok(LbfgsStatus::Running)
     }
 
+    /// Switches to a changed objective (e.g. the same loss on resampled collocation points)
+    /// at the current parameters: re-evaluates the loss and gradient there and restarts the
+    /// curvature history (the old pairs can describe a very different landscape: a PINN fitted
+    /// to one point set can have a loss 10⁴× larger on residual-weighted new points), so the
+    /// next step is a cautious gradient step as at the start.
+    pub fn rebase<O: Objective + ?Sized>(&mut self, obj: &mut O) -> Result<(), PinnError> {
+        let (f, g) = checked_eval(obj, &self.x)?;
+        self.f = f;
+        self.g = g;
+        self.prev = None;
+        self.s_hist.clear();
+        self.y_hist.clear();
+        self.rho_hist.clear();
+        self.h_diag = 1.0;
+        self.evaluations += 1;
+        Ok(())
+    }
+
     /// The search direction `−H g` from the two-loop recursion.
     fn direction(&self) -> Vec<f64> {
         let k = self.s_hist.len();
@@ -236,7 +254,7 @@ impl Lbfgs {
             }
         }
         let d = self.direction();
-        let t0 = if self.iterations == 0 && self.s_hist.is_empty() {
+        let t0 = if self.s_hist.is_empty() {
             (1.0 / self.g.iter().map(|v| v.abs()).sum::<f64>()).min(1.0)
         } else {
             1.0
@@ -280,11 +298,21 @@ impl Lbfgs {
         let (c1, c2, max_ls) = (self.cfg.c1, self.cfg.c2, self.cfg.max_line_search);
         let f0 = self.f;
         let d_norm = max_abs(d);
+        // A trial step that overflows (a non-finite loss or gradient, e.g. the first step
+        // after the objective changed) counts as an infinitely bad point: the search then
+        // brackets and shrinks the step instead of failing; the iterate never moves there.
         let mut eval_at = |t: f64| -> Result<(f64, Vec<f64>, f64), PinnError> {
             let x: Vec<f64> = self.x.iter().zip(d).map(|(x, d)| x + t * d).collect();
-            let (f, g) = checked_eval(obj, &x)?;
-            let gtd = dot(&g, d);
-            Ok((f, g, gtd))
+            match checked_eval(obj, &x) {
+                Ok((f, g)) => {
+                    let gtd = dot(&g, d);
+                    Ok((f, g, gtd))
+                }
+                Err(PinnError::NonFinite(_)) => {
+                    Ok((f64::INFINITY, vec![0.0; x.len()], f64::INFINITY))
+                }
+                Err(e) => Err(e),
+            }
         };
         let (mut f_new, mut g_new, mut gtd_new) = eval_at(t)?;
         let mut evals = 1;
@@ -481,6 +509,52 @@ mod tests {
             opt.iterations() <= 2 * n + 5,
             "{} iterations",
             opt.iterations()
+        );
+    }
+
+    #[test]
+    fn rebase_continues_on_a_changed_objective() {
+        // minimise (x − 1)² + (y − 2)², then switch to (x + 1)² + 4 (y − 3)² mid-run
+        let mut f1 = |x: &[f64]| {
+            let g = vec![2.0 * (x[0] - 1.0), 2.0 * (x[1] - 2.0)];
+            Ok(((x[0] - 1.0).powi(2) + (x[1] - 2.0).powi(2), g))
+        };
+        let mut opt = Lbfgs::new(LbfgsConfig::new(), vec![0.0, 0.0], &mut f1).unwrap();
+        opt.run(&mut f1, 3).unwrap();
+        let mut f2 = |x: &[f64]| {
+            let g = vec![2.0 * (x[0] + 1.0), 8.0 * (x[1] - 3.0)];
+            Ok(((x[0] + 1.0).powi(2) + 4.0 * (x[1] - 3.0).powi(2), g))
+        };
+        let evals = opt.evaluations();
+        opt.rebase(&mut f2).unwrap();
+        assert_eq!(opt.evaluations(), evals + 1);
+        opt.run(&mut f2, 50).unwrap();
+        assert!((opt.x()[0] + 1.0).abs() < 1e-6 && (opt.x()[1] - 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn overflowing_trial_steps_are_shrunk() {
+        // f = x² but any |x| > 2 overflows: the first trial step of the line search lands
+        // there, the search must back off and still converge
+        let mut f = |x: &[f64]| {
+            if x[0].abs() > 2.0 {
+                Ok((f64::INFINITY, vec![f64::NAN]))
+            } else {
+                Ok((x[0] * x[0], vec![2.0 * x[0]]))
+            }
+        };
+        let mut opt = Lbfgs::new(LbfgsConfig::new(), vec![1.5], &mut f).unwrap();
+        // a big first step: pretend earlier curvature said the function is very flat
+        opt.h_diag = 100.0;
+        opt.s_hist.push_back(vec![1.0]);
+        opt.y_hist.push_back(vec![0.01]);
+        opt.rho_hist.push_back(100.0);
+        opt.iterations = 1;
+        opt.run(&mut f, 30).unwrap();
+        assert!(
+            opt.x()[0].abs() < 1e-6 && opt.loss().is_finite(),
+            "{:?}",
+            opt.x()
         );
     }
 

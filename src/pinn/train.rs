@@ -51,6 +51,11 @@ pub struct TrainConfig {
     /// Most L-BFGS iterations after Adam (0: none).
     #[config(default = 1000)]
     pub lbfgs_iters: usize,
+    /// During L-BFGS, resample the collocation points by RAD every this many iterations
+    /// (0: never), restarting the curvature history ([`Lbfgs::rebase`]); fresh points
+    /// concentrated where the residual is large counter overfitting one point set.
+    #[config(default = 0)]
+    pub lbfgs_resample_every: usize,
     /// L-BFGS history size.
     #[config(default = 50)]
     pub lbfgs_history: usize,
@@ -203,7 +208,8 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
                 points = self.rad_points(&model.valid(), &mut rng)?;
                 batch = AnsatzBatch::new(self.problem, &points, device)?;
             }
-            let (m, iters, evals, lines, history, final_loss) = self.lbfgs(model, &batch, start)?;
+            let (m, iters, evals, lines, history, final_loss) =
+                self.lbfgs(model, batch, &mut rng, start)?;
             model = m;
             report.lbfgs_iters = iters;
             report.lbfgs_evals = evals;
@@ -227,7 +233,8 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
     fn lbfgs<B: AutodiffBackend>(
         &self,
         model: PinnMlp<B>,
-        batch: &AnsatzBatch<B>,
+        batch: AnsatzBatch<B>,
+        rng: &mut Rng,
         start: Instant,
     ) -> Result<
         (
@@ -241,23 +248,37 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
         PinnError,
     > {
         let cfg = &self.cfg;
+        let device = model.devices().first().cloned().unwrap_or_default();
         let theta0 = flatten_params(&model);
         let mut slot = Some(model);
-        let mut objective = |theta: &[f64]| -> Result<(f64, Vec<f64>), PinnError> {
+        let mut batch = batch;
+        let objective = |slot: &mut Option<PinnMlp<B>>,
+                         batch: &AnsatzBatch<B>,
+                         theta: &[f64]|
+         -> Result<(f64, Vec<f64>), PinnError> {
             let m = load_params(slot.take().expect("model present"), theta)?;
             let loss = batch.residual(self.problem, &m)?.square().mean();
             let grads = loss.backward();
             let g = flatten_grads(&m, &grads);
             let f = loss.into_scalar().elem::<f64>();
-            slot = Some(m);
+            *slot = Some(m);
             Ok((f, g))
         };
         let lcfg = LbfgsConfig::new().with_history(cfg.lbfgs_history);
-        let mut opt = Lbfgs::new(lcfg, theta0, &mut objective)?;
+        let mut opt = Lbfgs::new(lcfg, theta0, &mut |th: &[f64]| {
+            objective(&mut slot, &batch, th)
+        })?;
         let mut progress = Progress::new("lbfgs", cfg.lbfgs_iters, cfg.log_every).quiet(cfg.quiet);
         let mut history = Vec::new();
         for it in 1..=cfg.lbfgs_iters {
-            let status = opt.step(&mut objective)?;
+            if cfg.lbfgs_resample_every > 0 && it > 1 && (it - 1) % cfg.lbfgs_resample_every == 0 {
+                let m = load_params(slot.take().expect("model present"), opt.x())?;
+                let points = self.rad_points(&m.valid(), rng)?;
+                slot = Some(m);
+                batch = AnsatzBatch::new(self.problem, &points, &device)?;
+                opt.rebase(&mut |th: &[f64]| objective(&mut slot, &batch, th))?;
+            }
+            let status = opt.step(&mut |th: &[f64]| objective(&mut slot, &batch, th))?;
             let over_time = cfg
                 .time_limit_s
                 .is_some_and(|lim| start.elapsed().as_secs_f64() > lim);

@@ -78,8 +78,7 @@ impl PinnProblem for Burgers {
         if !self.odd {
             return model.forward_jet(x, spec);
         }
-        let n = model.forward_jet(x.clone(), spec)?;
-        Ok(n - model.forward_jet_reflected(x, spec, 0)?)
+        model.forward_jet_odd(x, spec, 0)
     }
 
     fn network_value<B: Backend>(&self, model: &PinnMlp<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
