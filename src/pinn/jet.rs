@@ -422,52 +422,47 @@ impl<B: Backend> Jet<B> {
 
     /// Concatenates jets along the feature axis (all must share the batch size and spec).
     pub fn cat_features(jets: Vec<Self>) -> Result<Self, PinnError> {
-        let head = jets.first().ok_or_else(|| {
-            PinnError::InvalidConfig("Jet::cat_features needs at least one jet".into())
-        })?;
-        let spec = head.spec.clone();
-        let n = head.dims()[0];
-        if let Some(bad) = jets.iter().find(|j| j.dims()[0] != n || *j.spec != *spec) {
-            return Err(PinnError::ShapeMismatch {
-                context: "Jet::cat_features: every jet needs the same batch size and spec",
-                expected: vec![n],
-                got: vec![bad.dims()[0]],
-            });
-        }
-        let (d, m) = (spec.n_inputs, spec.second.len());
-        let mut values = Vec::with_capacity(jets.len());
-        let mut firsts: Vec<Vec<Tensor<B, 2>>> = vec![Vec::new(); d];
-        let mut seconds: Vec<Vec<Tensor<B, 2>>> = vec![Vec::new(); m];
-        for j in jets {
-            values.push(j.value);
-            for (acc, t) in firsts.iter_mut().zip(j.first) {
-                acc.push(t);
-            }
-            for (acc, t) in seconds.iter_mut().zip(j.second) {
-                acc.push(t);
-            }
-        }
-        Ok(Self {
-            value: Tensor::cat(values, 1),
-            first: firsts.into_iter().map(|v| Tensor::cat(v, 1)).collect(),
-            second: seconds.into_iter().map(|v| Tensor::cat(v, 1)).collect(),
-            spec,
-        })
+        Self::cat_along(
+            jets,
+            1,
+            "Jet::cat_features needs at least one jet",
+            "Jet::cat_features: every jet needs the same batch size and spec",
+        )
     }
 
     /// Concatenates jets along the batch axis (all must share the feature count and spec):
     /// one pass of a network over the stacked batch replaces several smaller ones.
     pub fn cat_batch(jets: Vec<Self>) -> Result<Self, PinnError> {
-        let head = jets.first().ok_or_else(|| {
-            PinnError::InvalidConfig("Jet::cat_batch needs at least one jet".into())
-        })?;
+        Self::cat_along(
+            jets,
+            0,
+            "Jet::cat_batch needs at least one jet",
+            "Jet::cat_batch: every jet needs the same feature count and spec",
+        )
+    }
+
+    /// Concatenates every channel of `jets` along `axis`; the other axis and the spec must
+    /// agree.
+    fn cat_along(
+        jets: Vec<Self>,
+        axis: usize,
+        empty: &str,
+        mismatch: &'static str,
+    ) -> Result<Self, PinnError> {
+        let head = jets
+            .first()
+            .ok_or_else(|| PinnError::InvalidConfig(empty.into()))?;
         let spec = head.spec.clone();
-        let w = head.dims()[1];
-        if let Some(bad) = jets.iter().find(|j| j.dims()[1] != w || *j.spec != *spec) {
+        let other = 1 - axis;
+        let size = head.dims()[other];
+        if let Some(bad) = jets
+            .iter()
+            .find(|j| j.dims()[other] != size || *j.spec != *spec)
+        {
             return Err(PinnError::ShapeMismatch {
-                context: "Jet::cat_batch: every jet needs the same feature count and spec",
-                expected: vec![w],
-                got: vec![bad.dims()[1]],
+                context: mismatch,
+                expected: vec![size],
+                got: vec![bad.dims()[other]],
             });
         }
         let (d, m) = (spec.n_inputs, spec.second.len());
@@ -484,9 +479,9 @@ impl<B: Backend> Jet<B> {
             }
         }
         Ok(Self {
-            value: Tensor::cat(values, 0),
-            first: firsts.into_iter().map(|v| Tensor::cat(v, 0)).collect(),
-            second: seconds.into_iter().map(|v| Tensor::cat(v, 0)).collect(),
+            value: Tensor::cat(values, axis),
+            first: firsts.into_iter().map(|v| Tensor::cat(v, axis)).collect(),
+            second: seconds.into_iter().map(|v| Tensor::cat(v, axis)).collect(),
             spec,
         })
     }
