@@ -233,14 +233,7 @@ impl<B: Backend> PinnMlp<B> {
         spec: &JetSpec,
         axis: usize,
     ) -> Result<Jet<B>, PinnError> {
-        if axis >= self.scale.len() {
-            return Err(PinnError::InputOutOfRange {
-                index: axis,
-                n_inputs: self.scale.len(),
-            });
-        }
-        let mut scale = self.scale.clone();
-        scale[axis] = -scale[axis];
+        let scale = self.reflected_scale(axis)?;
         let h = Jet::seed_affine(x, spec, &scale, &self.shift)?;
         Ok(self.forward_jet_from(h))
     }
@@ -269,19 +262,25 @@ impl<B: Backend> PinnMlp<B> {
         spec: &JetSpec,
         axis: usize,
     ) -> Result<Jet<B>, PinnError> {
+        let scale = self.reflected_scale(axis)?;
+        let n = x.dims()[0];
+        let direct = Jet::seed_affine(x.clone(), spec, &self.scale, &self.shift)?;
+        let reflected = Jet::seed_affine(x, spec, &scale, &self.shift)?;
+        let out = self.forward_jet_from(Jet::cat_batch(vec![direct, reflected])?);
+        Ok(out.clone().narrow_batch(0, n) - out.narrow_batch(n, n))
+    }
+
+    /// The input scaling with input `axis` negated.
+    fn reflected_scale(&self, axis: usize) -> Result<Vec<f64>, PinnError> {
         if axis >= self.scale.len() {
             return Err(PinnError::InputOutOfRange {
                 index: axis,
                 n_inputs: self.scale.len(),
             });
         }
-        let n = x.dims()[0];
         let mut scale = self.scale.clone();
         scale[axis] = -scale[axis];
-        let direct = Jet::seed_affine(x.clone(), spec, &self.scale, &self.shift)?;
-        let reflected = Jet::seed_affine(x, spec, &scale, &self.shift)?;
-        let out = self.forward_jet_from(Jet::cat_batch(vec![direct, reflected])?);
-        Ok(out.clone().narrow_batch(0, n) - out.narrow_batch(n, n))
+        Ok(scale)
     }
 
     /// Plain forward pass at the points with input `axis` negated (see
