@@ -35,7 +35,13 @@ struct Job;
 
 impl BackendRun for Job {
     fn run<B: AutodiffBackend>(&self, args: &Args, device: B::Device) -> Result<(), PinnError> {
-        solve::<B, _>(&Wave::default(), args, device).map(|_| ())
+        let mut problem = Wave::default();
+        if let Some(v) = args.extra("--ansatz-scale") {
+            problem.scale = v.parse().map_err(|_| {
+                PinnError::InvalidConfig(format!("--ansatz-scale takes a number, got '{v}'"))
+            })?;
+        }
+        solve::<B, _>(&problem, args, device).map(|_| ())
     }
 }
 
@@ -54,7 +60,11 @@ fn main() {
         lbfgs_resample_every: 0,
         time_limit_s: 540.0,
     };
-    let args = parse_args("wave", &defaults, &[], "");
+    let help = format!(
+        "  --ansatz-scale S            output scale s of u = f + s·t²·x(1 − x)·N [{}]\n",
+        Wave::DEFAULT_SCALE
+    );
+    let args = parse_args("wave", &defaults, &["--ansatz-scale"], &help);
     if let Err(e) = dispatch(&args, &Job) {
         eprintln!("error: {e}");
         std::process::exit(1);

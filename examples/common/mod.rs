@@ -384,6 +384,9 @@ pub fn solve<B: AutodiffBackend, P: PinnProblem>(
         t_ref.elapsed().as_secs_f64()
     );
     let (model, report) = Trainer::new(problem, train_config(args)).train(model, &device)?;
+    if let Some(why) = &report.non_finite {
+        println!("warning: {why}");
+    }
     let pred = predict(
         problem,
         &burn::module::AutodiffModule::valid(&model),

@@ -96,6 +96,10 @@ pub struct TrainReport {
     pub history: Vec<(&'static str, usize, f64)>,
     /// The progress lines.
     pub lines: Vec<String>,
+    /// Why training stopped early on a non-finite loss (`None`: it did not). The message
+    /// names the phase, the step and the loss term; the returned model then holds the last
+    /// parameters whose loss was finite.
+    pub non_finite: Option<String>,
 }
 
 impl TrainReport {
@@ -107,6 +111,60 @@ impl TrainReport {
             1e3 * self.adam_s / self.adam_steps as f64
         }
     }
+}
+
+/// What the L-BFGS phase returns.
+struct LbfgsOutcome<B: AutodiffBackend> {
+    model: PinnMlp<B>,
+    iters: usize,
+    evals: usize,
+    lines: Vec<String>,
+    history: Vec<(&'static str, usize, f64)>,
+    final_loss: f64,
+    non_finite: Option<String>,
+}
+
+/// The mean squared PDE residual of `model` on `batch`, on the host.
+fn loss_value<B: AutodiffBackend, P: PinnProblem>(
+    problem: &P,
+    batch: &AnsatzBatch<B>,
+    model: &PinnMlp<B>,
+) -> Result<f64, PinnError> {
+    Ok(batch
+        .residual(problem, model)?
+        .square()
+        .mean()
+        .into_scalar()
+        .elem::<f64>())
+}
+
+/// Names the phase, the step, the loss term and how many collocation points have a
+/// non-finite residual.
+fn non_finite_message<B: AutodiffBackend, P: PinnProblem>(
+    problem: &P,
+    batch: &AnsatzBatch<B>,
+    model: &PinnMlp<B>,
+    phase: &str,
+    step: usize,
+    value: f64,
+) -> String {
+    let bad = batch
+        .residual(problem, model)
+        .map(|r| {
+            let data = r.into_data().convert::<f64>();
+            let v = data
+                .as_slice::<f64>()
+                .map(|s| s.to_vec())
+                .unwrap_or_default();
+            let n_bad = v.iter().filter(|x| !x.is_finite()).count();
+            format!("{n_bad} of {} collocation points", v.len())
+        })
+        .unwrap_or_else(|e| format!("residual unavailable: {e}"));
+    format!(
+        "{phase} step {step} (the parameters after {} update(s)): the pde loss (mean squared \
+         PDE residual) is {value} (non-finite residual at {bad})",
+        step - 1
+    )
 }
 
 /// Trains a [`PinnMlp`] on a [`PinnProblem`]: full-batch Adam on Latin-hypercube collocation
@@ -166,27 +224,47 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
         } else {
             0.0
         };
+        // The last parameters whose loss was finite, with that loss and step; the model after
+        // the last update is only known to be good once its loss has been evaluated.
+        let mut last_good: Option<(PinnMlp<B>, f64, usize)> = None;
         for step in 1..=cfg.adam_steps {
             if cfg.resample_every > 0 && step > 1 && (step - 1) % cfg.resample_every == 0 {
                 points = self.rad_points(&model.valid(), &mut rng)?;
                 batch = AnsatzBatch::new(self.problem, &points, device)?;
             }
             let loss = batch.residual(self.problem, &model)?.square().mean();
+            let value = loss.clone().into_scalar().elem::<f64>();
+            if !value.is_finite() {
+                let why = non_finite_message(self.problem, &batch, &model, "Adam", step, value);
+                let Some((good, good_loss, good_step)) = last_good.take() else {
+                    return Err(PinnError::NonFinite(format!(
+                        "{why}; the initial parameters already give a non-finite loss"
+                    )));
+                };
+                let msg = format!(
+                    "{why}; training stopped, keeping the parameters after {good_step} \
+                     Adam update(s) (loss {good_loss:.4e})"
+                );
+                progress.note(&msg);
+                report.lines.extend_from_slice(progress.lines());
+                report.non_finite = Some(msg);
+                report.adam_steps = good_step;
+                report.adam_s = start.elapsed().as_secs_f64();
+                report.train_s = report.adam_s;
+                report.final_loss = good_loss;
+                return Ok((good, report));
+            }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let lr = cfg.lr * (decay * (step - 1) as f64).exp();
-            if step == 1 || progress.due(step) {
-                let value = loss.into_scalar().elem::<f64>();
-                if !value.is_finite() {
-                    return Err(PinnError::NonFinite(format!("Adam loss at step {step}")));
-                }
-                if step == 1 {
-                    report.initial_loss = value;
-                }
-                if progress.due(step) {
-                    progress.report(step, &[("pde", value)]);
-                    report.history.push(("adam", step, value));
-                }
+            if step == 1 {
+                report.initial_loss = value;
             }
+            if progress.due(step) {
+                progress.report(step, &[("pde", value)]);
+                report.history.push(("adam", step, value));
+            }
+            // `model` has loss `value`: the parameters before this update (step − 1 updates)
+            last_good = Some((model.clone(), value, step - 1));
             model = adam.step(lr, model, grads);
             report.adam_steps = step;
             // leave at least a tenth of the budget to L-BFGS
@@ -203,50 +281,64 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
 
         // L-BFGS phase
         let lbfgs_start = Instant::now();
+        // The model after the last Adam update: fall back to the one before it when its loss
+        // is not finite.
+        let start_loss = loss_value(self.problem, &batch, &model)?;
+        if !start_loss.is_finite() {
+            let why = non_finite_message(
+                self.problem,
+                &batch,
+                &model,
+                "Adam",
+                report.adam_steps + 1,
+                start_loss,
+            );
+            return match last_good {
+                Some((good, good_loss, good_step)) => {
+                    let msg = format!(
+                        "{why}; training stopped, keeping the parameters after {good_step} \
+                         Adam update(s) (loss {good_loss:.4e})"
+                    );
+                    report.lines.push(format!("adam: {msg}"));
+                    report.non_finite = Some(msg);
+                    report.adam_steps = good_step;
+                    report.final_loss = good_loss;
+                    report.train_s = start.elapsed().as_secs_f64();
+                    Ok((good, report))
+                }
+                None => Err(PinnError::NonFinite(format!(
+                    "{why}; the initial parameters already give a non-finite loss"
+                ))),
+            };
+        }
         if cfg.lbfgs_iters > 0 {
             if cfg.resample_before_lbfgs && cfg.resample_every > 0 {
                 points = self.rad_points(&model.valid(), &mut rng)?;
                 batch = AnsatzBatch::new(self.problem, &points, device)?;
             }
-            let (m, iters, evals, lines, history, final_loss) =
-                self.lbfgs(model, batch, &mut rng, start)?;
-            model = m;
-            report.lbfgs_iters = iters;
-            report.lbfgs_evals = evals;
-            report.lines.extend(lines);
-            report.history.extend(history);
-            report.final_loss = final_loss;
+            let out = self.lbfgs(model, batch, &mut rng, start)?;
+            model = out.model;
+            report.lbfgs_iters = out.iters;
+            report.lbfgs_evals = out.evals;
+            report.lines.extend(out.lines);
+            report.history.extend(out.history);
+            report.final_loss = out.final_loss;
+            report.non_finite = out.non_finite;
         } else {
-            report.final_loss = batch
-                .residual(self.problem, &model)?
-                .square()
-                .mean()
-                .into_scalar()
-                .elem::<f64>();
+            report.final_loss = start_loss;
         }
         report.lbfgs_s = lbfgs_start.elapsed().as_secs_f64();
         report.train_s = start.elapsed().as_secs_f64();
         Ok((model, report))
     }
 
-    #[allow(clippy::type_complexity)]
     fn lbfgs<B: AutodiffBackend>(
         &self,
         model: PinnMlp<B>,
         batch: AnsatzBatch<B>,
         rng: &mut Rng,
         start: Instant,
-    ) -> Result<
-        (
-            PinnMlp<B>,
-            usize,
-            usize,
-            Vec<String>,
-            Vec<(&'static str, usize, f64)>,
-            f64,
-        ),
-        PinnError,
-    > {
+    ) -> Result<LbfgsOutcome<B>, PinnError> {
         let cfg = &self.cfg;
         let device = model.devices().first().cloned().unwrap_or_default();
         let theta0 = flatten_params(&model);
@@ -270,14 +362,43 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
         })?;
         let mut progress = Progress::new("lbfgs", cfg.lbfgs_iters, cfg.log_every).quiet(cfg.quiet);
         let mut history = Vec::new();
+        let mut non_finite = None;
         for it in 1..=cfg.lbfgs_iters {
             if cfg.lbfgs_resample_every > 0 && it > 1 && (it - 1) % cfg.lbfgs_resample_every == 0 {
                 let m = load_params(slot.take().expect("model present"), opt.x())?;
                 let points = self.rad_points(&m.valid(), rng)?;
                 slot = Some(m);
                 batch = AnsatzBatch::new(self.problem, &points, &device)?;
-                opt.rebase(&mut |th: &[f64]| objective(&mut slot, &batch, th))?;
+                let kept = (opt.x().to_vec(), opt.loss());
+                match opt.rebase(&mut |th: &[f64]| objective(&mut slot, &batch, th)) {
+                    Ok(()) => {}
+                    Err(PinnError::NonFinite(_)) => {
+                        let msg = format!(
+                            "L-BFGS iteration {it}: the pde loss (mean squared PDE residual) \
+                             on the resampled collocation points is not finite; training \
+                             stopped, keeping the parameters after L-BFGS iteration {} (loss \
+                             {:.4e} on the previous points)",
+                            it - 1,
+                            kept.1
+                        );
+                        progress.note(&msg);
+                        non_finite = Some(msg);
+                        let model = load_params(slot.take().expect("model present"), &kept.0)?;
+                        return Ok(LbfgsOutcome {
+                            model,
+                            iters: opt.iterations(),
+                            evals: opt.evaluations(),
+                            lines: progress.lines().to_vec(),
+                            history,
+                            final_loss: kept.1,
+                            non_finite,
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
             }
+            // A trial point with a non-finite loss never becomes the iterate (the line search
+            // treats it as infinitely bad), so `opt.x()` always has a finite loss.
             let status = opt.step(&mut |th: &[f64]| objective(&mut slot, &batch, th))?;
             let over_time = cfg
                 .time_limit_s
@@ -300,15 +421,22 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
                 break;
             }
         }
+        if !opt.loss().is_finite() {
+            non_finite = Some(format!(
+                "L-BFGS ended on a non-finite pde loss ({})",
+                opt.loss()
+            ));
+        }
         let model = load_params(slot.take().expect("model present"), opt.x())?;
-        Ok((
+        Ok(LbfgsOutcome {
             model,
-            opt.iterations(),
-            opt.evaluations(),
-            progress.lines().to_vec(),
+            iters: opt.iterations(),
+            evals: opt.evaluations(),
+            lines: progress.lines().to_vec(),
             history,
-            opt.loss(),
-        ))
+            final_loss: opt.loss(),
+            non_finite,
+        })
     }
 
     /// Draws `n_collocation` points with density `∝ |r|^k / mean(|r|^k) + c` over a uniform
