@@ -87,3 +87,40 @@ fn hard_constraints_hold_exactly() {
     let r = batch.residual(&problem, &model).unwrap();
     assert_eq!(r.dims(), [3, 1]);
 }
+
+/// The d'Alembert reference solves the wave problem's own residual: its jet
+/// `u = sin(πx) cos(πt) + ½ sin(3πx) cos(3πt)` gives `u_tt − c² u_xx ≈ 0`, and it equals
+/// `Wave::reference` at the same points.
+#[test]
+fn wave_reference_satisfies_the_problem_residual() {
+    use pinn_jit::pinn::{Points, Rng, Sampling, coordinate_jets};
+    let problem = Wave::default();
+    let device = Default::default();
+    let points = problem
+        .domain()
+        .sample(64, Sampling::Uniform, &mut Rng::new(7));
+    let x = points.to_tensor::<NdArray<f64>>(&device);
+    let c = coordinate_jets(&x, &problem.spec()).unwrap();
+    let pi = std::f64::consts::PI;
+    let cos = |j: pinn_jit::pinn::Jet<NdArray<f64>>, k: f64| {
+        j.mul_scalar(k * pi).add_scalar(pi / 2.0).sin()
+    };
+    let mode = |k: f64| c[0].clone().mul_scalar(k * pi).sin() * cos(c[1].clone(), k);
+    let u = mode(1.0) + mode(3.0).mul_scalar(0.5);
+    let q = Points::new(vec![0.0; points.len()], 1)
+        .unwrap()
+        .to_tensor::<NdArray<f64>>(&device);
+    let r: Vec<f64> = problem
+        .residual(&u, q)
+        .unwrap()
+        .into_data()
+        .to_vec()
+        .unwrap();
+    let max_r = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(max_r < 1e-10, "residual of the exact solution: {max_r}");
+    let values: Vec<f64> = u.value().into_data().to_vec().unwrap();
+    let reference = problem.reference(&points);
+    for (v, e) in values.iter().zip(&reference) {
+        assert!((v - e).abs() < 1e-12, "{v} vs {e}");
+    }
+}

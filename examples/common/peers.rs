@@ -95,7 +95,10 @@ fn parse_value(b: &[u8], pos: &mut usize) -> Result<Json, PinnError> {
 }
 
 /// Loads the peers' weights (torch layout `W[out][in]`) as Burn `Linear` layers.
-fn load_layers<B: Backend>(path: &Path, device: &B::Device) -> Result<Vec<Linear<B>>, PinnError> {
+pub fn load_layers<B: Backend>(
+    path: &Path,
+    device: &B::Device,
+) -> Result<Vec<Linear<B>>, PinnError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| PinnError::Io(format!("cannot read {}: {e}", path.display())))?;
     let weights = json_arrays(&text, "weights")?;
@@ -129,9 +132,9 @@ fn load_layers<B: Backend>(path: &Path, device: &B::Device) -> Result<Vec<Linear
 
 /// Reads `kind,x,t,u` rows; returns `(points, u)` per kind `f`, `i`, `b`.
 /// Point coordinates (row-major, 2 columns) and, for the initial points, the target values.
-type PointSet = (Vec<f64>, Vec<f64>);
+pub type PointSet = (Vec<f64>, Vec<f64>);
 
-fn load_points(path: &Path) -> Result<[PointSet; 3], PinnError> {
+pub fn load_points(path: &Path) -> Result<[PointSet; 3], PinnError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| PinnError::Io(format!("cannot read {}: {e}", path.display())))?;
     let mut out: [PointSet; 3] = Default::default();
