@@ -163,13 +163,16 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// A loss of the layers on the workload.
+type LossFn<B> = dyn Fn(&[Linear<B>], &Workload<B>) -> Result<Tensor<B, 1>, PinnError>;
+
 /// 10 warm-up steps then `steps` timed steps of `loss_fn` + Adam; returns the median step
 /// milliseconds, the loss at the start and after 10 updates, and the peak heap of one step.
 fn time_steps<B: AutodiffBackend>(
     layers: Vec<Linear<B>>,
     w: &Workload<B>,
     steps: usize,
-    loss_fn: &dyn Fn(&[Linear<B>], &Workload<B>) -> Result<Tensor<B, 1>, PinnError>,
+    loss_fn: &LossFn<B>,
 ) -> Result<(f64, f64, f64, usize), PinnError> {
     let mut opt = AdamConfig::new()
         .with_epsilon(1e-8)

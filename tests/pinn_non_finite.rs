@@ -77,7 +77,7 @@ fn adam_stops_on_nan_and_keeps_the_last_finite_parameters() {
         .clone()
         .expect("the loss should have turned NaN");
     let good = report.adam_steps;
-    assert!(good >= 1 && good < 2000, "stopped after {good} steps");
+    assert!((1..2000).contains(&good), "stopped after {good} steps");
     // the loss of Adam step k is that of the parameters after k − 1 updates: the NaN came
     // at step good + 2, the last finite loss at step good + 1
     assert!(msg.contains(&format!("Adam step {} ", good + 2)), "{msg}");
