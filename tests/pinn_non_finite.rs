@@ -128,3 +128,38 @@ fn non_finite_initial_loss_is_a_typed_error() {
         e => panic!("expected NonFinite, got {e}"),
     }
 }
+
+#[test]
+fn lbfgs_never_moves_onto_a_non_finite_loss() {
+    // L-BFGS pushes u down towards −2 as well; trial points past it have a NaN loss, which
+    // the line search treats as infinitely bad, so the iterate keeps a finite loss
+    let problem = SqrtTrap { offset: 2.0 };
+    let device = Default::default();
+    let cfg = config(0).with_lbfgs_iters(60);
+    let (kept, report) = Trainer::new(&problem, cfg).train(model(), &device).unwrap();
+    assert!(report.lbfgs_iters > 0);
+    assert!(report.final_loss.is_finite(), "{}", report.final_loss);
+    assert!(
+        report.final_loss < report_initial(&problem),
+        "{}",
+        report.final_loss
+    );
+    assert!(flatten_params(&kept).iter().all(|v| v.is_finite()));
+}
+
+/// The loss of the initial model on the trainer's first point set.
+fn report_initial(problem: &SqrtTrap) -> f64 {
+    let device = Default::default();
+    let points = problem.domain().sample(
+        64,
+        pinn_jit::pinn::Sampling::LatinHypercube,
+        &mut pinn_jit::pinn::Rng::new(0),
+    );
+    let batch = AnsatzBatch::<AD>::new(problem, &points, &device).unwrap();
+    batch
+        .residual(problem, &model())
+        .unwrap()
+        .square()
+        .mean()
+        .into_scalar()
+}
