@@ -10,6 +10,8 @@
 //! rel. L2 7.0e-1 on a loaded machine: `(u − u(x, 0)) / (t² x(1 − x))` is about −225 near
 //! `(0, 0)`, far from the network's O(1) initial output; 60 s sweeps measured 1.9e-2 (`s = 1`),
 //! 1.1e-3 (`s = 3`), 2.1e-3 (`s = 10`), 4.1e-3 (`s = 30`), 1.1e-2 (`s = 100`) with 2048 points.
+//! Measured with the defaults: rel. L2 9.4e-5 after 300 Adam + 7350 L-BFGS iterations in 540 s
+//! (2-core AMD EPYC (Zen 4) VM, load average 1.7–4.8, 2026-11-25).
 //!
 //! What it does: builds the reference solution on the test grid, trains a hard-constrained
 //! PINN (`u = A + G · N`, the initial/boundary conditions hold exactly) with full-batch Adam
