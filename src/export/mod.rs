@@ -36,6 +36,9 @@
 //! `cosh`, `erf`, `powf`, `%`, `atan2`), which give [`ExportError::Inference`] naming the op.
 
 mod header;
+mod verify;
+
+pub use verify::{Verification, verify_on_target};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
