@@ -26,6 +26,7 @@
 
 pub mod backend;
 pub mod codegen;
+pub mod export;
 pub mod fusion;
 pub mod inference;
 pub mod kernel;

@@ -90,9 +90,10 @@ fn random_long_chains() {
     });
 }
 
-/// A fixed 60-op chain of exact operations: bit-exact on every backend.
+/// A fixed 60-op chain of exact operations: bit-exact on every backend. No NaN inputs:
+/// burn-ndarray's `clamp` maps NaN to the upper bound where PinnJitBackend (fused or not) and
+/// PyTorch keep NaN; clamp's NaN behaviour is tested in `float_unary.rs`.
 #[test]
-#[ignore = "pinn-jit bug: 60-op exact chain with broadcast operand returns NaN for some elements (ndarray and eager agree on finite values)"]
 fn long_exact_chain() {
     fn prog<B: Backend>(x: &TensorData, y: &TensorData) -> TensorData {
         let mut a: Tensor<B, 3> = ft(x);
@@ -107,7 +108,7 @@ fn long_exact_chain() {
     }
     run(
         CASES,
-        broadcast_pair::<3>(float_any(100.0), float_any(100.0)),
+        broadcast_pair::<3>(float_no_nan(100.0), float_no_nan(100.0)),
         |(x, y)| triple!(prog, Tol::EXACT, &x, &y),
     );
 }

@@ -286,13 +286,13 @@ macro_rules! activation {
 
 const ACT: Tol = Tol::ulps(16, 2e-6);
 /// Burn's default `sigmoid` (and `silu`, `hard_sigmoid`, `hard_swish` through it) computes in
-/// f32 whatever the input dtype; burn-fusion and ndarray use that default, burn-flex does not.
+/// f32 whatever the input dtype; burn-ndarray uses that default, so f64 results are compared at
+/// f32 accuracy (PinnJitBackend and burn-flex keep f64: `f64_activations_full_precision`).
 const F64_ACT: Tol = Tol::new(1e-6, 1e-7);
 
-/// f64 activations must be f64-accurate on pinn-jit, as they are on PinnCpu (burn-flex):
-/// PinnJitBackend = Fusion<PinnCpu> takes Burn's default ActivationOps, which cast to f32.
+/// f64 activations must be f64-accurate on pinn-jit, as they are on PinnCpu (burn-flex): Burn's
+/// default `sigmoid`/`hard_sigmoid` cast to f32, so PinnJitBackend overrides both.
 #[test]
-#[ignore = "pinn-jit bug: f64 sigmoid/silu/hard_sigmoid/hard_swish are only f32-accurate (Burn default impls cast to f32 under fusion)"]
 fn f64_activations_full_precision() {
     fn prog<B: Backend>(d: &TensorData) -> Vec<TensorData> {
         let x: Tensor<B, 1> = ft(d);

@@ -8,55 +8,6 @@
 use crate::kernel::interp;
 use crate::kernel::{BinaryOp, UnaryOp};
 
-/// Every unary operation, indexed by its callout code.
-const UNARY_OPS: [UnaryOp; 20] = {
-    use UnaryOp::*;
-    [
-        Neg,
-        Abs,
-        Recip,
-        Sqrt,
-        Exp,
-        Log,
-        Log1p,
-        Tanh,
-        Sigmoid,
-        Sin,
-        Cos,
-        Tan,
-        Sinh,
-        Cosh,
-        Erf,
-        Floor,
-        Ceil,
-        Trunc,
-        RoundHalfEven,
-        Sign,
-    ]
-};
-
-/// Every binary operation, indexed by its callout code.
-const BINARY_OPS: [BinaryOp; 9] = {
-    use BinaryOp::*;
-    [Add, Sub, Mul, Div, RemFloor, Pow, Max, Min, Atan2]
-};
-
-/// The callout code of `op`.
-pub(crate) fn unary_code(op: UnaryOp) -> u32 {
-    UNARY_OPS
-        .iter()
-        .position(|&o| o == op)
-        .expect("every UnaryOp is listed") as u32
-}
-
-/// The callout code of `op`.
-pub(crate) fn binary_code(op: BinaryOp) -> u32 {
-    BINARY_OPS
-        .iter()
-        .position(|&o| o == op)
-        .expect("every BinaryOp is listed") as u32
-}
-
 /// Symbol names under which the callouts are registered with the JIT.
 pub(crate) const UNARY_F32: &str = "pinn_jit_callout_unary_f32";
 pub(crate) const UNARY_F64: &str = "pinn_jit_callout_unary_f64";
@@ -70,7 +21,7 @@ pub(crate) const BINARY_F64: &str = "pinn_jit_callout_binary_f64";
 pub(crate) unsafe extern "C" fn unary_f32(code: u32, lanes: *mut f32) {
     // An unknown code cannot come from generated code; do nothing rather than unwind across
     // the `extern "C"` boundary.
-    let Some(&op) = UNARY_OPS.get(code as usize) else {
+    let Some(&op) = UnaryOp::ALL.get(code as usize) else {
         return;
     };
     for i in 0..4 {
@@ -87,7 +38,7 @@ pub(crate) unsafe extern "C" fn unary_f32(code: u32, lanes: *mut f32) {
 /// # Safety
 /// `lanes` must point to 16 readable and writable bytes aligned for `f64`.
 pub(crate) unsafe extern "C" fn unary_f64(code: u32, lanes: *mut f64) {
-    let Some(&op) = UNARY_OPS.get(code as usize) else {
+    let Some(&op) = UnaryOp::ALL.get(code as usize) else {
         return;
     };
     for i in 0..2 {
@@ -104,7 +55,7 @@ pub(crate) unsafe extern "C" fn unary_f64(code: u32, lanes: *mut f64) {
 /// # Safety
 /// `lanes` must point to 32 readable and writable bytes aligned for `f32`.
 pub(crate) unsafe extern "C" fn binary_f32(code: u32, lanes: *mut f32) {
-    let Some(&op) = BINARY_OPS.get(code as usize) else {
+    let Some(&op) = BinaryOp::ALL.get(code as usize) else {
         return;
     };
     for i in 0..4 {
@@ -121,7 +72,7 @@ pub(crate) unsafe extern "C" fn binary_f32(code: u32, lanes: *mut f32) {
 /// # Safety
 /// `lanes` must point to 32 readable and writable bytes aligned for `f64`.
 pub(crate) unsafe extern "C" fn binary_f64(code: u32, lanes: *mut f64) {
-    let Some(&op) = BINARY_OPS.get(code as usize) else {
+    let Some(&op) = BinaryOp::ALL.get(code as usize) else {
         return;
     };
     for i in 0..2 {
@@ -138,27 +89,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_round_trip_every_op() {
-        for (i, &op) in UNARY_OPS.iter().enumerate() {
-            assert_eq!(unary_code(op), i as u32);
-        }
-        for (i, &op) in BINARY_OPS.iter().enumerate() {
-            assert_eq!(binary_code(op), i as u32);
-        }
-    }
-
-    #[test]
     fn callouts_compute_lanes_and_ignore_unknown_codes() {
         let mut lanes = [1.0f32, 4.0, 9.0, 16.0, 0.0, 0.0, 0.0, 0.0];
         // SAFETY: 8 aligned f32 lanes.
-        unsafe { unary_f32(unary_code(UnaryOp::Sqrt), lanes.as_mut_ptr()) };
+        unsafe { unary_f32(UnaryOp::Sqrt.code(), lanes.as_mut_ptr()) };
         assert_eq!(&lanes[..4], &[1.0, 2.0, 3.0, 4.0]);
         // SAFETY: as above; code 99 is unknown and must leave the lanes alone.
         unsafe { unary_f32(99, lanes.as_mut_ptr()) };
         assert_eq!(&lanes[..4], &[1.0, 2.0, 3.0, 4.0]);
         let mut d = [2.0f64, 3.0, 3.0, 2.0];
         // SAFETY: 4 aligned f64 lanes.
-        unsafe { binary_f64(binary_code(BinaryOp::Pow), d.as_mut_ptr()) };
+        unsafe { binary_f64(BinaryOp::Pow.code(), d.as_mut_ptr()) };
         assert_eq!(&d[..2], &[8.0, 9.0]);
     }
 }

@@ -15,7 +15,6 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::FunctionBuilder;
 
-use super::callout;
 use super::math::{self, Em, MathCx, le};
 use crate::kernel::{
     BinaryOp, BoolOp, CmpOp, ElemType, FloatTest, Inst, KernelSpec, LayoutClass, UnaryOp,
@@ -647,7 +646,7 @@ impl Lower<'_, '_> {
         let float = self.spec.float;
         if unary_strategy(op, float) == Strategy::Callout {
             let f = self.callouts.unary.expect("unary callout declared");
-            return self.callout(f, callout::unary_code(op), x, None);
+            return self.callout(f, op.code(), x, None);
         }
         let cx = self.cx;
         match op {
@@ -694,7 +693,7 @@ impl Lower<'_, '_> {
                 self.b.ins().brif(any, slow, &[], join, &[fast.into()]);
                 self.b.switch_to_block(slow);
                 let f = self.callouts.unary.expect("unary callout declared");
-                let exact = self.callout(f, callout::unary_code(op), x, None);
+                let exact = self.callout(f, op.code(), x, None);
                 // Only the huge lanes take std's value, so a lane's result never depends on
                 // its neighbours.
                 let mut e = Em::new(self.b, cx);
@@ -713,7 +712,7 @@ impl Lower<'_, '_> {
         use BinaryOp::*;
         if binary_strategy(op, self.spec.float) == Strategy::Callout {
             let f = self.callouts.binary.expect("binary callout declared");
-            return self.callout(f, callout::binary_code(op), a, Some(c));
+            return self.callout(f, op.code(), a, Some(c));
         }
         match op {
             Add => self.b.ins().fadd(a, c),

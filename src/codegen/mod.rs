@@ -136,7 +136,7 @@
 //! - 1 M `f32` elements, one thread: `tanh` 3.0 ns/element (std's scalar loop: 18.6), `exp` 1.4
 //!   (3.5), `log` 3.1 (9.0), `sigmoid` 1.6 (5.0), `neg` 0.3 (memory bound).
 
-mod callout;
+pub(crate) mod callout;
 mod jit;
 mod lower;
 pub mod math;

@@ -1,14 +1,13 @@
 //! Rust functions the generated model code calls: the AVX2 dense micro-kernel (large tiles on
-//! x86-64 hosts that have AVX2 and FMA) and per-vector fallbacks for element-wise operations
-//! without an inline lowering (computed with the kernel interpreter's definitions, so bit-exact
-//! with it).
+//! x86-64 hosts that have AVX2 and FMA). Element-wise operations without an inline lowering
+//! call the element-wise kernels' per-vector fallbacks ([`crate::codegen::callout`], computed
+//! with the kernel interpreter's definitions, so bit-exact with it), registered under
+//! [`UNARY`] and [`BINARY`].
 //!
 //! Cranelift's SIMD is 128 bits wide; the dense kernel here uses 256-bit AVX2 FMAs on packed
 //! weight panels ([`super::pack`]), which doubles the arithmetic per instruction where it
 //! matters (the matrix products of large batches). A target without it — or ahead-of-time code —
 //! uses the pure-Cranelift path for every batch size.
-
-use crate::kernel::{BinaryOp, UnaryOp, interp};
 
 use super::pack::PANEL;
 
@@ -16,92 +15,6 @@ use super::pack::PANEL;
 pub(crate) const DENSE: &str = "pinn_jit_infer_dense_avx2";
 pub(crate) const UNARY: &str = "pinn_jit_infer_unary_f32x4";
 pub(crate) const BINARY: &str = "pinn_jit_infer_binary_f32x4";
-
-/// Every unary operation, indexed by its callout code.
-const UNARY_OPS: [UnaryOp; 20] = {
-    use UnaryOp::*;
-    [
-        Neg,
-        Abs,
-        Recip,
-        Sqrt,
-        Exp,
-        Log,
-        Log1p,
-        Tanh,
-        Sigmoid,
-        Sin,
-        Cos,
-        Tan,
-        Sinh,
-        Cosh,
-        Erf,
-        Floor,
-        Ceil,
-        Trunc,
-        RoundHalfEven,
-        Sign,
-    ]
-};
-
-/// Every binary operation, indexed by its callout code.
-const BINARY_OPS: [BinaryOp; 9] = {
-    use BinaryOp::*;
-    [Add, Sub, Mul, Div, RemFloor, Pow, Max, Min, Atan2]
-};
-
-/// The callout code of `op`.
-pub(crate) fn unary_code(op: UnaryOp) -> i64 {
-    UNARY_OPS
-        .iter()
-        .position(|&o| o == op)
-        .expect("every UnaryOp is listed") as i64
-}
-
-/// The callout code of `op`.
-pub(crate) fn binary_code(op: BinaryOp) -> i64 {
-    BINARY_OPS
-        .iter()
-        .position(|&o| o == op)
-        .expect("every BinaryOp is listed") as i64
-}
-
-/// `lanes[i] = op(lanes[i])` for 4 `f32` lanes.
-///
-/// # Safety
-/// `lanes` must point to 16 readable and writable bytes aligned for `f32`.
-pub(crate) unsafe extern "C" fn unary_f32x4(code: u32, lanes: *mut f32) {
-    // An unknown code cannot come from generated code; leave the lanes alone rather than
-    // unwind across `extern "C"`.
-    let Some(&op) = UNARY_OPS.get(code as usize) else {
-        return;
-    };
-    for i in 0..4 {
-        // SAFETY: the caller guarantees 4 valid, aligned lanes.
-        unsafe {
-            let p = lanes.add(i);
-            p.write(interp::unary_f32(op, p.read()));
-        }
-    }
-}
-
-/// `lanes[i] = op(lanes[i], lanes[4 + i])` for 4 `f32` lanes.
-///
-/// # Safety
-/// `lanes` must point to 32 readable and writable bytes aligned for `f32`.
-pub(crate) unsafe extern "C" fn binary_f32x4(code: u32, lanes: *mut f32) {
-    let Some(&op) = BINARY_OPS.get(code as usize) else {
-        return;
-    };
-    for i in 0..4 {
-        // SAFETY: the caller guarantees 8 valid, aligned lanes.
-        unsafe {
-            let a = lanes.add(i);
-            let b = lanes.add(4 + i).read();
-            a.write(interp::binary_f32(op, a.read(), b));
-        }
-    }
-}
 
 /// Whether the AVX2 dense kernel can run on this host.
 pub(crate) fn has_avx2_fma() -> bool {
@@ -346,25 +259,6 @@ mod avx2 {
 mod tests {
     use super::*;
     use crate::inference::pack::{DenseLayout, Packer};
-
-    #[test]
-    fn lane_callouts_match_the_interpreter() {
-        let mut lanes = [0.5f32, -1.0, f32::NAN, 3.0];
-        // SAFETY: 4 valid aligned lanes.
-        unsafe { unary_f32x4(unary_code(UnaryOp::Erf) as u32, lanes.as_mut_ptr()) };
-        assert_eq!(lanes[0], interp::unary_f32(UnaryOp::Erf, 0.5));
-        assert!(lanes[2].is_nan());
-        let mut two = [2.0f32, 2.0, -8.0, 0.0, 3.0, 0.5, 1.0 / 3.0, 0.0];
-        // SAFETY: 8 valid aligned lanes.
-        unsafe { binary_f32x4(binary_code(BinaryOp::Pow) as u32, two.as_mut_ptr()) };
-        assert_eq!(two[0], 8.0);
-        assert_eq!(two[3], 1.0);
-        // Unknown codes leave the lanes alone.
-        let mut keep = [1.0f32; 8];
-        // SAFETY: 8 valid aligned lanes.
-        unsafe { binary_f32x4(99, keep.as_mut_ptr()) };
-        assert_eq!(keep, [1.0; 8]);
-    }
 
     #[cfg(target_arch = "x86_64")]
     #[test]

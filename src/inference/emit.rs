@@ -11,7 +11,6 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::FunctionBuilder;
 
-use super::callout;
 use crate::codegen::math::{
     Em, MathCx, TRIG_REDUCTION_LIMIT_F32, emit_cos, emit_exp, emit_log, emit_log1p, emit_sigmoid,
     emit_sin,
@@ -227,7 +226,7 @@ fn unary(
             b.ins().brif(any, slow, &[], fast, &[]);
             b.switch_to_block(slow);
             b.seal_block(slow);
-            let r = call_lanes(b, calls.unary, callout::unary_code(op), &[x], calls);
+            let r = call_lanes(b, calls.unary, i64::from(op.code()), &[x], calls);
             b.ins().jump(join, &[r.into()]);
             b.switch_to_block(fast);
             b.seal_block(fast);
@@ -243,7 +242,7 @@ fn unary(
         }
         UnaryOp::Tan | UnaryOp::Sinh | UnaryOp::Cosh | UnaryOp::Erf => {
             let calls = calls.expect("needs_calls covers callout ops");
-            call_lanes(b, calls.unary, callout::unary_code(op), &[x], calls)
+            call_lanes(b, calls.unary, i64::from(op.code()), &[x], calls)
         }
     }
 }
@@ -286,7 +285,7 @@ fn binary(
         }
         BinaryOp::RemFloor | BinaryOp::Pow | BinaryOp::Atan2 => {
             let calls = calls.expect("needs_calls covers callout ops");
-            call_lanes(b, calls.binary, callout::binary_code(op), &[x, y], calls)
+            call_lanes(b, calls.binary, i64::from(op.code()), &[x, y], calls)
         }
     }
 }

@@ -33,44 +33,11 @@ const HEADER: usize = 32;
 /// Most instructions a map may have in a file (bounds the code a file can make us generate).
 const MAX_MAP_INSTS: usize = 1 << 16;
 
-/// Operation codes in the file. Explicit tables, so reordering the enums cannot change the format.
-const UNARY: [UnaryOp; 20] = {
-    use UnaryOp::*;
-    [
-        Neg,
-        Abs,
-        Recip,
-        Sqrt,
-        Exp,
-        Log,
-        Log1p,
-        Tanh,
-        Sigmoid,
-        Sin,
-        Cos,
-        Tan,
-        Sinh,
-        Cosh,
-        Erf,
-        Floor,
-        Ceil,
-        Trunc,
-        RoundHalfEven,
-        Sign,
-    ]
-};
-const BINARY: [BinaryOp; 9] = {
-    use BinaryOp::*;
-    [Add, Sub, Mul, Div, RemFloor, Pow, Max, Min, Atan2]
-};
-const CMP: [CmpOp; 6] = {
-    use CmpOp::*;
-    [Eq, Ne, Gt, Ge, Lt, Le]
-};
-const BOOL: [BoolOp; 4] = [BoolOp::And, BoolOp::Or, BoolOp::Not, BoolOp::Eq];
 const TEST: [FloatTest; 2] = [FloatTest::IsNan, FloatTest::IsInf];
 const ELEM: [ElemType; 3] = [ElemType::F32, ElemType::F64, ElemType::Bool];
 
+/// The code of `x` in the file: its index in `table`, one of the append-only `ALL` tables of
+/// [`crate::kernel`] (so reordering the enums cannot change the format).
 fn code<T: PartialEq>(table: &[T], x: &T) -> u8 {
     table
         .iter()
@@ -182,18 +149,18 @@ fn encode_inst(w: &mut W, inst: &Inst) {
         }
         Inst::Unary(op, a) => {
             w.u8(2);
-            w.u8(code(&UNARY, &op));
+            w.u8(code(&UnaryOp::ALL, &op));
             w.u32(a.0);
         }
         Inst::Binary(op, a, b) => {
             w.u8(3);
-            w.u8(code(&BINARY, &op));
+            w.u8(code(&BinaryOp::ALL, &op));
             w.u32(a.0);
             w.u32(b.0);
         }
         Inst::Compare(op, a, b) => {
             w.u8(4);
-            w.u8(code(&CMP, &op));
+            w.u8(code(&CmpOp::ALL, &op));
             w.u32(a.0);
             w.u32(b.0);
         }
@@ -204,7 +171,7 @@ fn encode_inst(w: &mut W, inst: &Inst) {
         }
         Inst::Bool(op, a, b) => {
             w.u8(6);
-            w.u8(code(&BOOL, &op));
+            w.u8(code(&BoolOp::ALL, &op));
             w.u32(a.0);
             w.u32(b.0);
         }
@@ -308,11 +275,11 @@ fn decode_inst(r: &mut R) -> Result<Inst, FileError> {
     Ok(match r.u8("an instruction tag")? {
         0 => Inst::Input(r.u32("an input index")?),
         1 => Inst::Const(f64::from_bits(r.u64("a constant")?)),
-        2 => Inst::Unary(r.op(&UNARY, "a unary op")?, r.v()?),
-        3 => Inst::Binary(r.op(&BINARY, "a binary op")?, r.v()?, r.v()?),
-        4 => Inst::Compare(r.op(&CMP, "a comparison")?, r.v()?, r.v()?),
+        2 => Inst::Unary(r.op(&UnaryOp::ALL, "a unary op")?, r.v()?),
+        3 => Inst::Binary(r.op(&BinaryOp::ALL, "a binary op")?, r.v()?, r.v()?),
+        4 => Inst::Compare(r.op(&CmpOp::ALL, "a comparison")?, r.v()?, r.v()?),
         5 => Inst::Test(r.op(&TEST, "a float test")?, r.v()?),
-        6 => Inst::Bool(r.op(&BOOL, "a bool op")?, r.v()?, r.v()?),
+        6 => Inst::Bool(r.op(&BoolOp::ALL, "a bool op")?, r.v()?, r.v()?),
         7 => Inst::Select {
             cond: r.v()?,
             then: r.v()?,

@@ -87,8 +87,14 @@ impl Drop for JitCode {
 pub(crate) fn compile(plan: &Plan, opts: &CodeOptions) -> Result<JitCode, InferenceError> {
     let isa = host_isa()?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    jb.symbol(callout::UNARY, callout::unary_f32x4 as *const u8);
-    jb.symbol(callout::BINARY, callout::binary_f32x4 as *const u8);
+    jb.symbol(
+        callout::UNARY,
+        crate::codegen::callout::unary_f32 as *const u8,
+    );
+    jb.symbol(
+        callout::BINARY,
+        crate::codegen::callout::binary_f32 as *const u8,
+    );
     #[cfg(target_arch = "x86_64")]
     if opts.dense_callout_min_rows.is_some() {
         jb.symbol(callout::DENSE, callout::dense_avx2 as *const u8);

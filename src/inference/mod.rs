@@ -48,6 +48,7 @@
 //! transcendentals use the inline approximations documented in [`crate::codegen::math`].
 
 mod activation;
+mod aot;
 mod callout;
 mod codegen;
 mod emit;
@@ -64,6 +65,7 @@ mod trace;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use aot::define_standalone;
 pub use error::{FileError, InferenceError};
 pub use file::{FORMAT_VERSION, MAGIC, graph_from_bytes, graph_to_bytes};
 pub use graph::{Graph, MAX_WIDTH, Node, NodeId, Operand};

@@ -154,6 +154,84 @@ pub enum BoolOp {
     Eq,
 }
 
+impl UnaryOp {
+    /// Every unary operation, in a fixed order: an operation's index is its code in callouts and
+    /// in saved model files, so new operations are only ever appended.
+    pub const ALL: [UnaryOp; 20] = {
+        use UnaryOp::*;
+        [
+            Neg,
+            Abs,
+            Recip,
+            Sqrt,
+            Exp,
+            Log,
+            Log1p,
+            Tanh,
+            Sigmoid,
+            Sin,
+            Cos,
+            Tan,
+            Sinh,
+            Cosh,
+            Erf,
+            Floor,
+            Ceil,
+            Trunc,
+            RoundHalfEven,
+            Sign,
+        ]
+    };
+
+    /// This operation's index in [`UnaryOp::ALL`].
+    pub fn code(self) -> u32 {
+        code_in(&Self::ALL, self)
+    }
+
+    /// The operation with index `code` in [`UnaryOp::ALL`], if any.
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.get(code as usize).copied()
+    }
+}
+
+impl BinaryOp {
+    /// Every binary operation, in a fixed order (codes as for [`UnaryOp::ALL`]).
+    pub const ALL: [BinaryOp; 9] = {
+        use BinaryOp::*;
+        [Add, Sub, Mul, Div, RemFloor, Pow, Max, Min, Atan2]
+    };
+
+    /// This operation's index in [`BinaryOp::ALL`].
+    pub fn code(self) -> u32 {
+        code_in(&Self::ALL, self)
+    }
+
+    /// The operation with index `code` in [`BinaryOp::ALL`], if any.
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.get(code as usize).copied()
+    }
+}
+
+impl CmpOp {
+    /// Every comparison, in a fixed order (codes as for [`UnaryOp::ALL`]).
+    pub const ALL: [CmpOp; 6] = {
+        use CmpOp::*;
+        [Eq, Ne, Gt, Ge, Lt, Le]
+    };
+}
+
+impl BoolOp {
+    /// Every boolean operation, in a fixed order (codes as for [`UnaryOp::ALL`]).
+    pub const ALL: [BoolOp; 4] = [BoolOp::And, BoolOp::Or, BoolOp::Not, BoolOp::Eq];
+}
+
+/// The index of `op` in `all`.
+fn code_in<T: PartialEq + fmt::Debug>(all: &[T], op: T) -> u32 {
+    all.iter()
+        .position(|o| *o == op)
+        .unwrap_or_else(|| panic!("{op:?} is missing from its ALL table")) as u32
+}
+
 /// Float classification predicates, float → bool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FloatTest {
@@ -465,5 +543,81 @@ impl fmt::Display for KernelSpec {
             writeln!(f, "  out{k}: {:?} <- {}", out.ty, out.value)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The codes are a file format (`inference::file`): pinned here, one `match` arm per
+    /// variant, so a new variant does not compile until it is given a new code, and a reordered
+    /// `ALL` table fails.
+    #[test]
+    fn codes_are_stable_and_round_trip() {
+        fn unary(op: UnaryOp) -> u32 {
+            use UnaryOp::*;
+            match op {
+                Neg => 0,
+                Abs => 1,
+                Recip => 2,
+                Sqrt => 3,
+                Exp => 4,
+                Log => 5,
+                Log1p => 6,
+                Tanh => 7,
+                Sigmoid => 8,
+                Sin => 9,
+                Cos => 10,
+                Tan => 11,
+                Sinh => 12,
+                Cosh => 13,
+                Erf => 14,
+                Floor => 15,
+                Ceil => 16,
+                Trunc => 17,
+                RoundHalfEven => 18,
+                Sign => 19,
+            }
+        }
+        fn binary(op: BinaryOp) -> u32 {
+            use BinaryOp::*;
+            match op {
+                Add => 0,
+                Sub => 1,
+                Mul => 2,
+                Div => 3,
+                RemFloor => 4,
+                Pow => 5,
+                Max => 6,
+                Min => 7,
+                Atan2 => 8,
+            }
+        }
+        for op in UnaryOp::ALL {
+            assert_eq!(op.code(), unary(op), "{op:?}");
+        }
+        for op in BinaryOp::ALL {
+            assert_eq!(op.code(), binary(op), "{op:?}");
+        }
+        let unique = |n: usize, mut v: Vec<String>| {
+            v.sort();
+            v.dedup();
+            assert_eq!(v.len(), n, "duplicate entries");
+        };
+        unique(20, UnaryOp::ALL.iter().map(|o| format!("{o:?}")).collect());
+        unique(9, BinaryOp::ALL.iter().map(|o| format!("{o:?}")).collect());
+        unique(6, CmpOp::ALL.iter().map(|o| format!("{o:?}")).collect());
+        unique(4, BoolOp::ALL.iter().map(|o| format!("{o:?}")).collect());
+        for (i, &op) in UnaryOp::ALL.iter().enumerate() {
+            assert_eq!(op.code() as usize, i);
+            assert_eq!(UnaryOp::from_code(op.code()), Some(op));
+        }
+        for (i, &op) in BinaryOp::ALL.iter().enumerate() {
+            assert_eq!(op.code() as usize, i);
+            assert_eq!(BinaryOp::from_code(op.code()), Some(op));
+        }
+        assert_eq!(UnaryOp::from_code(20), None);
+        assert_eq!(BinaryOp::from_code(9), None);
     }
 }

@@ -85,6 +85,47 @@ pub fn is_outer_product(lhs: &FlexTensor) -> bool {
     shape[shape.num_dims() - 1] == 1
 }
 
+/// `tensor`, copied to a contiguous layout when burn-flex 0.21's f32 `sum_dim`/`mean_dim`/
+/// `prod_dim` along `dim` would read it wrongly.
+///
+/// For a view whose reduced dimension has stride 1 and no dimension before it larger than 1,
+/// burn-flex reads the storage as `inner_size` rows of `dim_size` packed elements, ignoring the
+/// strides of the dimensions after `dim`. That holds for a plain transpose but not for a
+/// broadcast (stride 0) or flipped (negative stride) view, which Autodiff produces in backward
+/// passes: burn-flex then reads past the end of the buffer and panics, or sums the wrong
+/// elements. Every other layout is passed through untouched.
+pub fn flex_reducible(tensor: FlexTensor, dim: usize) -> FlexTensor {
+    if tensor.dtype() != DType::F32 || tensor.is_contiguous() {
+        return tensor;
+    }
+    let layout = tensor.layout();
+    let (shape, strides) = (layout.shape(), layout.strides());
+    let rank = shape.num_dims();
+    if dim >= rank || strides[dim] != 1 || shape[..dim].iter().any(|&n| n > 1) {
+        return tensor;
+    }
+    // The branches burn-flex takes before the affected one (its checks, restated).
+    let inner_unit = strides.iter().all(|&s| s >= 0) && (dim + 1 >= rank || strides[rank - 1] == 1);
+    if inner_unit {
+        return tensor;
+    }
+    // Safe only if the dimensions after `dim` are packed rows of `dim_size` elements.
+    let mut expected = shape[dim] as isize;
+    let mut packed = true;
+    for k in (dim + 1..rank).rev() {
+        if shape[k] > 1 && strides[k] != expected {
+            packed = false;
+            break;
+        }
+        expected *= shape[k] as isize;
+    }
+    if packed {
+        tensor
+    } else {
+        tensor.to_contiguous()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
@@ -98,6 +139,66 @@ mod tests {
             TensorData::new(vec![0f32; shape.iter().product()], shape.to_vec()),
             &PinnJitDevice::Cpu,
         )
+    }
+
+    /// Reductions of views that Autodiff builds in backward passes: expanded columns (stride
+    /// 0), transposed flips (negative stride), a plain transpose (handled by burn-flex
+    /// directly) and a 3-D transposed broadcast, against the same reductions of contiguous
+    /// copies. The first two views crash or mis-sum in burn-flex 0.21 without the guard.
+    #[test]
+    fn reductions_of_broadcast_and_flipped_views_read_the_right_elements() {
+        let base = PinnCpu::float_from_data(
+            TensorData::new((0..6).map(|v| v as f32 + 0.5).collect::<Vec<_>>(), [3, 2]),
+            &PinnJitDevice::Cpu,
+        );
+        let column = PinnCpu::float_slice(
+            base.clone(),
+            &[burn_std::Slice::from(0..3), burn_std::Slice::from(0..1)],
+        );
+        let flat = PinnCpu::float_reshape(base.clone(), burn_std::Shape::from([6, 1]));
+        let views = [
+            PinnCpu::float_expand(flat, burn_std::Shape::from([6, 4])),
+            PinnCpu::float_swap_dims(PinnCpu::float_flip(base.clone(), &[0]), 0, 1),
+            PinnCpu::float_expand(column, burn_std::Shape::from([3, 4])),
+            PinnCpu::float_swap_dims(PinnCpu::float_flip(base.clone(), &[1]), 0, 1),
+            PinnCpu::float_swap_dims(base.clone(), 0, 1),
+            PinnCpu::float_swap_dims(
+                PinnCpu::float_expand(
+                    PinnCpu::float_reshape(base, burn_std::Shape::from([3, 2, 1])),
+                    burn_std::Shape::from([3, 2, 5]),
+                ),
+                0,
+                1,
+            ),
+        ];
+        for view in views {
+            let rank = view.shape().num_dims();
+            for dim in 0..rank {
+                let dense = view.to_contiguous();
+                for (ours, reference) in [
+                    (
+                        PinnCpu::float_sum_dim(view.clone(), dim),
+                        PinnCpu::float_sum_dim(dense.clone(), dim),
+                    ),
+                    (
+                        PinnCpu::float_mean_dim(view.clone(), dim),
+                        PinnCpu::float_mean_dim(dense.clone(), dim),
+                    ),
+                    (
+                        PinnCpu::float_prod_dim(view.clone(), dim),
+                        PinnCpu::float_prod_dim(dense, dim),
+                    ),
+                ] {
+                    let (a, b) = (ours.into_data(), reference.into_data());
+                    assert_eq!(a.shape, b.shape);
+                    assert_eq!(
+                        a.to_vec::<f32>().unwrap(),
+                        b.to_vec::<f32>().unwrap(),
+                        "{view:?} dim {dim}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! the few whose types mention the backend in a non-alias position (devices, pooling results,
 //! quantization parameters) are written out by hand next to them.
 
+mod exact;
 mod guard;
 mod ir;
 mod ops;

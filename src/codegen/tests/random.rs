@@ -12,44 +12,6 @@ use crate::kernel::{
     ValueId,
 };
 
-const UNARY: [UnaryOp; 20] = {
-    use UnaryOp::*;
-    [
-        Neg,
-        Abs,
-        Recip,
-        Sqrt,
-        Exp,
-        Log,
-        Log1p,
-        Tanh,
-        Sigmoid,
-        Sin,
-        Cos,
-        Tan,
-        Sinh,
-        Cosh,
-        Erf,
-        Floor,
-        Ceil,
-        Trunc,
-        RoundHalfEven,
-        Sign,
-    ]
-};
-const BINARY: [BinaryOp; 9] = {
-    use BinaryOp::*;
-    [Add, Sub, Mul, Div, RemFloor, Pow, Max, Min, Atan2]
-};
-const CMP: [CmpOp; 6] = [
-    CmpOp::Eq,
-    CmpOp::Ne,
-    CmpOp::Gt,
-    CmpOp::Ge,
-    CmpOp::Lt,
-    CmpOp::Le,
-];
-const BOOL: [BoolOp; 4] = [BoolOp::And, BoolOp::Or, BoolOp::Not, BoolOp::Eq];
 const CONSTS: [f64; 8] = [0.5, -2.0, 0.0, -0.0, 1e-3, 3.0, f64::INFINITY, f64::NAN];
 
 type Recipe = (u8, u32, u32, u32);
@@ -96,9 +58,12 @@ fn build(
         let bl = |i: u32| ValueId(bools[i as usize % bools.len()]);
         let (inst, is_bool) = match kind % 12 {
             0 => (Inst::Const(CONSTS[a as usize % CONSTS.len()]), false),
-            1 | 11 => (Inst::Unary(UNARY[a as usize % UNARY.len()], f(b)), false),
+            1 | 11 => (
+                Inst::Unary(UnaryOp::ALL[a as usize % UnaryOp::ALL.len()], f(b)),
+                false,
+            ),
             2 => (
-                Inst::Binary(BINARY[a as usize % BINARY.len()], f(b), f(c)),
+                Inst::Binary(BinaryOp::ALL[a as usize % BinaryOp::ALL.len()], f(b), f(c)),
                 false,
             ),
             4 => (
@@ -113,7 +78,7 @@ fn build(
                 true,
             ),
             5 if has_bool => {
-                let op = BOOL[a as usize % BOOL.len()];
+                let op = BoolOp::ALL[a as usize % BoolOp::ALL.len()];
                 let y = if op == BoolOp::Not { bl(b) } else { bl(c) };
                 (Inst::Bool(op, bl(b), y), true)
             }
@@ -143,7 +108,10 @@ fn build(
             ),
             9 => (Inst::Cast(f(a), ElemType::Bool), true),
             10 if has_bool => (Inst::Cast(bl(a), float), false),
-            _ => (Inst::Compare(CMP[a as usize % CMP.len()], f(b), f(c)), true),
+            _ => (
+                Inst::Compare(CmpOp::ALL[a as usize % CmpOp::ALL.len()], f(b), f(c)),
+                true,
+            ),
         };
         push(&mut body, inst, is_bool, &mut floats, &mut bools);
     }

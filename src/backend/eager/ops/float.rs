@@ -9,7 +9,10 @@ use burn_flex::Flex;
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 
 use crate::backend::PinnJitDevice;
-use crate::backend::eager::guard::{empty_matmul, empty_reduction, is_outer_product};
+use crate::backend::eager::exact;
+use crate::backend::eager::guard::{
+    empty_matmul, empty_reduction, flex_reducible, is_outer_product,
+};
 use crate::backend::eager::{PinnCpu, delegate_to_flex};
 use crate::runtime::stats::record_eager_op;
 
@@ -26,6 +29,46 @@ impl FloatTensorOps<Self> for PinnCpu {
             return Flex::float_mul(lhs, rhs);
         }
         Flex::float_matmul(lhs, rhs)
+    }
+
+    fn float_clamp_min(tensor: FloatTensor<Self>, min: Scalar) -> FloatTensor<Self> {
+        record_eager_op();
+        exact::clamp_min(tensor, min)
+    }
+
+    fn float_clamp_max(tensor: FloatTensor<Self>, max: Scalar) -> FloatTensor<Self> {
+        record_eager_op();
+        exact::clamp_max(tensor, max)
+    }
+
+    fn float_clamp(tensor: FloatTensor<Self>, min: Scalar, max: Scalar) -> FloatTensor<Self> {
+        record_eager_op();
+        exact::clamp(tensor, min, max)
+    }
+
+    fn float_asinh(tensor: FloatTensor<Self>) -> FloatTensor<Self> {
+        record_eager_op();
+        exact::asinh(tensor)
+    }
+
+    fn float_atanh(tensor: FloatTensor<Self>) -> FloatTensor<Self> {
+        record_eager_op();
+        exact::atanh(tensor)
+    }
+
+    fn float_sum_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self> {
+        record_eager_op();
+        Flex::float_sum_dim(flex_reducible(tensor, dim), dim)
+    }
+
+    fn float_prod_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self> {
+        record_eager_op();
+        Flex::float_prod_dim(flex_reducible(tensor, dim), dim)
+    }
+
+    fn float_mean_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self> {
+        record_eager_op();
+        Flex::float_mean_dim(flex_reducible(tensor, dim), dim)
     }
 
     fn float_argmax(tensor: FloatTensor<Self>, dim: usize, out_dtype: IntDType) -> IntTensor<Self> {
@@ -125,9 +168,6 @@ impl FloatTensorOps<Self> for PinnCpu {
         fn float_repeat_dim(tensor: FloatTensor<Self>, dim: usize, times: usize) -> FloatTensor<Self>;
         fn float_add(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_add_scalar(lhs: FloatTensor<Self>, rhs: Scalar) -> FloatTensor<Self>;
-        fn float_clamp_min(tensor: FloatTensor<Self>, min: Scalar) -> FloatTensor<Self>;
-        fn float_clamp_max(tensor: FloatTensor<Self>, max: Scalar) -> FloatTensor<Self>;
-        fn float_clamp(tensor: FloatTensor<Self>, min: Scalar, max: Scalar) -> FloatTensor<Self>;
         fn float_sub(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_sub_scalar(lhs: FloatTensor<Self>, rhs: Scalar) -> FloatTensor<Self>;
         fn float_mul(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self>;
@@ -168,11 +208,8 @@ impl FloatTensorOps<Self> for PinnCpu {
         fn float_lower_equal_elem(lhs: FloatTensor<Self>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Self>;
         fn float_detach(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_sum(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
-        fn float_sum_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
         fn float_prod(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
-        fn float_prod_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
         fn float_mean(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
-        fn float_mean_dim(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
         fn float_cumsum(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
         fn float_cumprod(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
         fn float_cummin(tensor: FloatTensor<Self>, dim: usize) -> FloatTensor<Self>;
@@ -197,9 +234,7 @@ impl FloatTensorOps<Self> for PinnCpu {
         fn float_acos(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_acosh(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_asin(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
-        fn float_asinh(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_atan(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
-        fn float_atanh(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_atan2(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_round(tensor: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_floor(tensor: FloatTensor<Self>) -> FloatTensor<Self>;

@@ -1,5 +1,7 @@
-//! Activation functions of [`PinnJitBackend`]: Burn's generic decompositions, except `sigmoid`.
+//! Activation functions of [`PinnJitBackend`]: Burn's generic decompositions, except `sigmoid` and
+//! `hard_sigmoid`, which here keep the tensor's precision.
 
+use burn_backend::Scalar;
 use burn_backend::ops::{ActivationOps, FloatTensorOps};
 use burn_backend::tensor::FloatTensor;
 
@@ -12,6 +14,13 @@ impl ActivationOps<Self> for PinnJitBackend {
     fn sigmoid(tensor: FloatTensor<Self>) -> FloatTensor<Self> {
         let e = Self::float_exp(Self::float_neg(tensor));
         Self::float_recip(Self::float_add_scalar(e, 1f32.into()))
+    }
+
+    /// `clamp(alpha·x + beta, 0, 1)` in the tensor's own precision (Burn's generic version casts
+    /// to f32, so f64 lost precision); one fused kernel.
+    fn hard_sigmoid(tensor: FloatTensor<Self>, alpha: Scalar, beta: Scalar) -> FloatTensor<Self> {
+        let scaled = Self::float_add_scalar(Self::float_mul_scalar(tensor, alpha), beta);
+        Self::float_clamp(scaled, 0f32.into(), 1f32.into())
     }
 }
 

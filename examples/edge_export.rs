@@ -1,0 +1,119 @@
+//! Export a Burgers-shaped PINN (2 → 64 → 64 → 64 → 1, tanh, f32) as object files for x86-64,
+//! aarch64 and riscv64 Linux, run each one (natively or under QEMU user mode when the cross
+//! tools are installed) and compare it with the host's compiled model.
+//!
+//! ```text
+//! cargo run --release --example edge_export                         # fresh network
+//! cargo run --release --example edge_export -- --model burgers.pjm  # a saved CompiledModel
+//! cargo run --release --example edge_export -- --out DIR            # where the files go
+//! ```
+//!
+//! Without `--model` the weights are freshly initialised: object sizes and deviations do not
+//! depend on training. Needs `gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user` (Debian)
+//! for the foreign checks, which are reported as skipped otherwise. The last line is
+//! `edge: x86_64_max_rel=<x> aarch64_max_rel=<x> riscv64_max_rel=<x> object_bytes=<n>
+//! mcu_buffer_bytes=<n>`; the `no_std` microcontroller runtime is not built yet, so
+//! `mcu_buffer_bytes=n/a`.
+
+use std::path::PathBuf;
+
+use burn::nn::{Linear, LinearConfig};
+use pinn_jit::export::{ExportOptions, Target, Verification, verify_on_target};
+use pinn_jit::inference::{CompiledModel, Tracer};
+
+fn fresh_burgers_mlp() -> CompiledModel {
+    let device = Default::default();
+    let layers: Vec<Linear<Tracer>> = [2, 64, 64, 64, 1]
+        .windows(2)
+        .map(|w| LinearConfig::new(w[0], w[1]).init(&device))
+        .collect();
+    CompiledModel::trace(2, |x| {
+        let mut h = x;
+        for (i, l) in layers.iter().enumerate() {
+            h = l.forward(h);
+            if i + 1 < layers.len() {
+                h = h.tanh();
+            }
+        }
+        h
+    })
+    .expect("the MLP compiles")
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut model_path, mut out) = (None, PathBuf::from("edge_export"));
+    while let Some(a) = args.next() {
+        match (a.as_str(), args.next()) {
+            ("--model", Some(p)) => model_path = Some(PathBuf::from(p)),
+            ("--out", Some(p)) => out = PathBuf::from(p),
+            _ => {
+                eprintln!("usage: edge_export [--model PATH] [--out DIR]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let model = match &model_path {
+        Some(p) => CompiledModel::load(p).unwrap_or_else(|e| {
+            eprintln!("error: {e}");
+            std::process::exit(1)
+        }),
+        None => fresh_burgers_mlp(),
+    };
+    println!(
+        "model: {} inputs → {} outputs ({})",
+        model.input_width(),
+        model.output_width(),
+        model_path.map_or("fresh 2→64→64→64→1 tanh".into(), |p| p
+            .display()
+            .to_string())
+    );
+    // A 41 × 25 grid of (x, t) on [-1, 1] × [0, 1] (for a 2-input model).
+    let inputs: Vec<f32> = (0..41 * 25)
+        .flat_map(|i| {
+            let (xi, ti) = (i % 41, i / 41);
+            [-1.0 + xi as f32 / 20.0, ti as f32 / 24.0]
+        })
+        .take(41 * 25 * model.input_width().min(2))
+        .collect();
+    println!(
+        "| target | object bytes | code bytes | weight bytes | stack bytes | max rel. deviation vs host |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut devs = Vec::new();
+    let mut x86_bytes = 0;
+    for target in Target::ALL {
+        let e = model
+            .export(&ExportOptions::new("pinn_burgers", target))
+            .unwrap_or_else(|e| {
+                eprintln!("error: {e}");
+                std::process::exit(1)
+            });
+        let dir = out.join(target.arch());
+        let (obj, _) = e.write_to(&dir).unwrap_or_else(|e| {
+            eprintln!("error: {e}");
+            std::process::exit(1)
+        });
+        if target == Target::X86_64Linux {
+            x86_bytes = e.object.len();
+        }
+        let dev = match verify_on_target(&model, target, &dir.join("check"), &inputs) {
+            Ok(Verification::Ran { max_rel, .. }) => format!("{max_rel:.2e}"),
+            Ok(Verification::Skipped(tool)) => format!("skipped ({tool} not found)"),
+            Err(err) => format!("FAILED: {err}"),
+        };
+        println!(
+            "| {target} | {} | {} | {} | {} | {dev} |",
+            e.object.len(),
+            e.code_bytes,
+            e.data_bytes,
+            e.stack_bytes
+        );
+        println!("  wrote {}", obj.display());
+        devs.push(dev.split(' ').next().unwrap_or("n/a").to_string());
+    }
+    println!(
+        "edge: x86_64_max_rel={} aarch64_max_rel={} riscv64_max_rel={} object_bytes={x86_bytes} mcu_buffer_bytes=n/a",
+        devs[0], devs[1], devs[2]
+    );
+}

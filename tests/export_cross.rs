@@ -1,0 +1,62 @@
+//! Proof that exported objects run on foreign architectures: each object is linked with a small
+//! C harness by the target's cross compiler, run (natively for x86-64, under QEMU user mode for
+//! aarch64 and riscv64) and compared with the host's compiled model: max |difference| ≤ 1e-5 ·
+//! max |output|.
+//!
+//! Needs `cc`, `aarch64-linux-gnu-gcc`, `riscv64-linux-gnu-gcc`, their `nm`, `qemu-aarch64`,
+//! `qemu-riscv64` (Debian: gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user; `.ci/run`
+//! installs them). A missing tool skips that target with a message on stderr, unless
+//! `PINN_JIT_REQUIRE_CROSS=1` (set by `.ci/run`), which makes it a failure.
+
+use burn::nn::{Linear, LinearConfig};
+use pinn_jit::export::{Target, Verification, verify_on_target};
+use pinn_jit::inference::{CompiledModel, Tracer};
+
+fn burgers_shaped_model() -> CompiledModel {
+    let device = Default::default();
+    let widths = [2, 64, 64, 64, 1];
+    let layers: Vec<Linear<Tracer>> = widths
+        .windows(2)
+        .map(|w| LinearConfig::new(w[0], w[1]).init(&device))
+        .collect();
+    CompiledModel::trace(2, |x| {
+        let mut h = x;
+        for (i, l) in layers.iter().enumerate() {
+            h = l.forward(h);
+            if i + 1 < layers.len() {
+                h = h.tanh();
+            }
+        }
+        h
+    })
+    .expect("the MLP compiles")
+}
+
+#[test]
+fn exported_objects_match_the_host_on_every_target() {
+    let model = burgers_shaped_model();
+    let dir = std::env::temp_dir().join(format!("pinn-jit-export-{}", std::process::id()));
+    // 37 rows: full tiles and a remainder; zeros, a tiny and a saturating input.
+    let mut inputs: Vec<f32> = (0..70)
+        .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+        .collect();
+    inputs.extend([0.0, -0.0, 1e-30, 30.0]);
+    let require = std::env::var("PINN_JIT_REQUIRE_CROSS").as_deref() == Ok("1");
+    for target in Target::ALL {
+        match verify_on_target(&model, target, &dir, &inputs).expect("export and run") {
+            Verification::Ran { max_rel, .. } => {
+                eprintln!("export_cross: {target}: max relative deviation {max_rel:.2e}");
+                assert!(
+                    max_rel <= 1e-5,
+                    "{target}: max relative deviation {max_rel:e}"
+                );
+            }
+            Verification::Skipped(tool) => {
+                let msg = format!("export_cross: {target}: skipped, `{tool}` not found");
+                assert!(!require, "{msg}");
+                eprintln!("{msg}");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
