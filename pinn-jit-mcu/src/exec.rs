@@ -10,11 +10,11 @@
 //! [`Model::parse`], so the checks never fail, but a logic error here would be a typed error
 //! rather than a panic.
 
+use crate::McuError;
 use crate::format::*;
 use crate::math;
 use crate::model::Model;
 use crate::ops::{Op, f32_at, inst, operand};
-use crate::McuError;
 
 /// An inconsistency `parse` should have caught (unreachable for a parsed model).
 fn broken(what: &'static str) -> McuError {
@@ -171,10 +171,14 @@ fn split_two(
     let end = |a: usize, l: usize| a.checked_add(l).ok_or_else(|| broken("range"));
     let (xe, ye) = (end(x, xl)?, end(y, yl)?);
     let pair = if xe <= y {
-        let (lo, hi) = slots.split_at_mut_checked(y).ok_or_else(|| broken("range"))?;
+        let (lo, hi) = slots
+            .split_at_mut_checked(y)
+            .ok_or_else(|| broken("range"))?;
         (lo.get(x..xe), hi.get_mut(..yl))
     } else if ye <= x {
-        let (lo, hi) = slots.split_at_mut_checked(x).ok_or_else(|| broken("range"))?;
+        let (lo, hi) = slots
+            .split_at_mut_checked(x)
+            .ok_or_else(|| broken("range"))?;
         (hi.get(..xl), lo.get_mut(y..ye))
     } else {
         (None, None)
@@ -234,7 +238,9 @@ fn dense(
                 } else {
                     s.get(j).map_or(0.0, |c| f32::from_le_bytes(*c))
                 };
-                let bj = b.and_then(|b| b.get(j)).map_or(0.0, |c| f32::from_le_bytes(*c));
+                let bj = b
+                    .and_then(|b| b.get(j))
+                    .map_or(0.0, |c| f32::from_le_bytes(*c));
                 *y = *y * sj + bj;
             }
         }
@@ -316,7 +322,11 @@ fn map(
                 }
                 INST_TEST => {
                     let a = reg(regs, ins.a)?;
-                    flag(if ins.sub == 0 { a.is_nan() } else { a.is_infinite() })
+                    flag(if ins.sub == 0 {
+                        a.is_nan()
+                    } else {
+                        a.is_infinite()
+                    })
                 }
                 INST_BOOL => {
                     let (a, b) = (reg(regs, ins.a)? != 0.0, reg(regs, ins.b)? != 0.0);

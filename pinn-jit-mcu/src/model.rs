@@ -85,11 +85,7 @@ impl<'a> Model<'a> {
         }
         let slots = buffer_len - regs;
         let in_slots = |off: usize, len: usize| {
-            len > 0
-                && off >= regs
-                && off
-                    .checked_add(len)
-                    .is_some_and(|e| e <= buffer_len)
+            len > 0 && off >= regs && off.checked_add(len).is_some_and(|e| e <= buffer_len)
         };
         if !in_slots(input_off, input_width) {
             return Err(corrupt(9, "input range out of the buffer"));
@@ -110,7 +106,10 @@ impl<'a> Model<'a> {
             pos = next;
         }
         if pos != code_words {
-            return Err(corrupt(8, "operation count does not match the code section"));
+            return Err(corrupt(
+                8,
+                "operation count does not match the code section",
+            ));
         }
         Ok(Model {
             code,

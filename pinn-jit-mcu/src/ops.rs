@@ -159,7 +159,9 @@ impl<'a> Bounds<'a> {
                 let words = n_operands
                     .checked_mul(OPERAND_WORDS)
                     .and_then(|a| Some((a, n_insts.checked_mul(INST_WORDS)?)))
-                    .and_then(|(a, b)| Some((a, b, MAP_HEAD_WORDS.checked_add(a)?.checked_add(b)?)));
+                    .and_then(|(a, b)| {
+                        Some((a, b, MAP_HEAD_WORDS.checked_add(a)?.checked_add(b)?))
+                    });
                 let Some((op_words, inst_words, _)) = words.filter(|w| w.2 == len) else {
                     return Err(corrupt(pos + 1, "map length does not match its contents"));
                 };
@@ -170,7 +172,8 @@ impl<'a> Bounds<'a> {
                 let start = pos.saturating_add(MAP_HEAD_WORDS).saturating_mul(4);
                 let mid = start.saturating_add(op_words.saturating_mul(4));
                 let end = mid.saturating_add(inst_words.saturating_mul(4));
-                let (Some(operands), Some(insts)) = (self.code.get(start..mid), self.code.get(mid..end))
+                let (Some(operands), Some(insts)) =
+                    (self.code.get(start..mid), self.code.get(mid..end))
                 else {
                     return Err(corrupt(pos + 1, "map runs past the code section"));
                 };

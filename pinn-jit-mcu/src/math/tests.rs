@@ -83,12 +83,19 @@ fn rounding_and_sqrt_are_exact() {
         assert!(same(trunc(x), x.trunc()), "trunc({x:e})");
         assert!(same(floor(x), x.floor()), "floor({x:e})");
         assert!(same(ceil(x), x.ceil()), "ceil({x:e})");
-        assert!(same(round_ties_even(x), x.round_ties_even()), "round({x:e})");
+        assert!(
+            same(round_ties_even(x), x.round_ties_even()),
+            "round({x:e})"
+        );
         assert!(same(sqrt(x), x.sqrt()), "sqrt({x:e}) = {:e}", sqrt(x));
         assert!(same(abs(x), x.abs()), "abs({x:e})");
     }
     for x in [0.5f32, 1.5, 2.5, -0.5, -2.5, 8_388_607.5, -0.49999997] {
-        assert_eq!(round_ties_even(x).to_bits(), x.round_ties_even().to_bits(), "{x}");
+        assert_eq!(
+            round_ties_even(x).to_bits(),
+            x.round_ties_even().to_bits(),
+            "{x}"
+        );
     }
 }
 
@@ -96,7 +103,11 @@ fn rounding_and_sqrt_are_exact() {
 fn exp_ln_log1p_within_bounds() {
     check("exp", 2, worst("exp", sweep(STEP), exp, f32::exp, 0.0));
     check("ln", 2, worst("ln", sweep(STEP), ln, f32::ln, 0.0));
-    check("log1p", 3, worst("log1p", sweep(STEP), log1p, f32::ln_1p, 0.0));
+    check(
+        "log1p",
+        3,
+        worst("log1p", sweep(STEP), log1p, f32::ln_1p, 0.0),
+    );
     assert_eq!(exp(0.0), 1.0);
     assert_eq!(ln(1.0), 0.0);
     assert_eq!(log1p(-1.0), f32::NEG_INFINITY);
@@ -135,7 +146,11 @@ fn hyperbolic_and_sigmoid_within_bounds() {
     check("sinh", 4, worst("sinh", sweep(STEP), sinh, f32::sinh, 0.0));
     check("cosh", 4, worst("cosh", sweep(STEP), cosh, f32::cosh, 0.0));
     let sig = |x: f32| (1.0 / (1.0 + (-(x as f64)).exp())) as f32;
-    check("sigmoid", 4, worst("sigmoid", sweep(STEP), sigmoid, sig, 0.0));
+    check(
+        "sigmoid",
+        4,
+        worst("sigmoid", sweep(STEP), sigmoid, sig, 0.0),
+    );
     assert_eq!(tanh(-0.0).to_bits(), (-0.0f32).to_bits());
 }
 
@@ -161,9 +176,17 @@ fn erf_simpson(x: f32) -> f32 {
 
 #[test]
 fn erf_within_bounds() {
-    let xs = (0..20_000)
-        .map(|i| -5.0 + i as f32 * 5e-4)
-        .chain([1e-20f32, -1e-38, 1e-45, 0.0, -0.0, 3.91, 3.93, f32::INFINITY, f32::NAN]);
+    let xs = (0..20_000).map(|i| -5.0 + i as f32 * 5e-4).chain([
+        1e-20f32,
+        -1e-38,
+        1e-45,
+        0.0,
+        -0.0,
+        3.91,
+        3.93,
+        f32::INFINITY,
+        f32::NAN,
+    ]);
     check("erf", 2, worst("erf", xs, erf, erf_simpson, 0.0));
     assert_eq!(erf(f32::NEG_INFINITY), -1.0);
     assert_eq!(erf(-0.0).to_bits(), (-0.0f32).to_bits());

@@ -93,10 +93,7 @@ pub fn to_mcu_bytes(
 ///
 /// # Errors
 /// As [`to_mcu_bytes`], and [`McuExportError::InvalidGraph`] if `graph` is invalid.
-pub fn graph_to_mcu_bytes(
-    graph: &Graph,
-    options: &McuOptions,
-) -> Result<McuModel, McuExportError> {
+pub fn graph_to_mcu_bytes(graph: &Graph, options: &McuOptions) -> Result<McuModel, McuExportError> {
     graph.validate()?;
     let graph = graph.pruned();
     let widths = graph.widths()?;
@@ -197,7 +194,9 @@ fn check_spec(node: usize, spec: &KernelSpec) -> Result<(), McuExportError> {
     for inst in &spec.body {
         let missing = match *inst {
             Inst::Unary(op, _) => f::UNARY.get(op.code() as usize).is_none_or(Option::is_none),
-            Inst::Binary(op, _, _) => f::BINARY.get(op.code() as usize).is_none_or(Option::is_none),
+            Inst::Binary(op, _, _) => f::BINARY
+                .get(op.code() as usize)
+                .is_none_or(Option::is_none),
             Inst::Scalar(_) => true, // graph validation already rejects runtime scalars
             _ => false,
         };
@@ -244,7 +243,12 @@ fn encode_spec(spec: &KernelSpec, args: &mut Vec<usize>) {
                 }
             }
         };
-        args.extend([(kind | sub << 8) as usize, a as usize, b as usize, c as usize]);
+        args.extend([
+            (kind | sub << 8) as usize,
+            a as usize,
+            b as usize,
+            c as usize,
+        ]);
     }
 }
 

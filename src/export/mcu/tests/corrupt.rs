@@ -46,9 +46,7 @@ fn small_model(weights: McuWeights) -> Vec<u8> {
                 start: 1,
                 len: 2,
             },
-            Node::Concat {
-                parts: vec![2, 3],
-            },
+            Node::Concat { parts: vec![2, 3] },
             Node::Dense {
                 x: 4,
                 weight: rng.vec(7 * 2, -1.0, 1.0),
@@ -58,7 +56,9 @@ fn small_model(weights: McuWeights) -> Vec<u8> {
         ],
         output: 5,
     };
-    graph_to_mcu_bytes(&g, &McuOptions { weights }).unwrap().bytes
+    graph_to_mcu_bytes(&g, &McuOptions { weights })
+        .unwrap()
+        .bytes
 }
 
 /// Re-seal `bytes` with a valid length and checksum, so that the structural checks are what is
@@ -99,7 +99,10 @@ fn every_truncation_is_a_typed_error() {
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(matches!(Model::parse(&longer), Err(McuError::TrailingBytes { .. })));
+        assert!(matches!(
+            Model::parse(&longer),
+            Err(McuError::TrailingBytes { .. })
+        ));
     }
 }
 
@@ -110,7 +113,10 @@ fn every_flipped_byte_is_detected() {
         for mask in [0x01u8, 0x80, 0xff] {
             let mut b = bytes.clone();
             b[i] ^= mask;
-            assert!(Model::parse(&b).is_err(), "byte {i} ^ {mask:#x} went unnoticed");
+            assert!(
+                Model::parse(&b).is_err(),
+                "byte {i} ^ {mask:#x} went unnoticed"
+            );
         }
     }
     let mut b = bytes.clone();
@@ -190,7 +196,15 @@ fn buffers_and_slices_of_the_wrong_size_are_typed_errors() {
     assert!(m.infer(&[1.0, 2.0, 3.0], &mut y, &mut big).is_ok());
     let e = m.infer(&[1.0, 2.0, 3.0], &mut y, &mut []).unwrap_err();
     assert!(e.to_string().contains("buffer_len"), "{e}");
-    let exported = graph_to_mcu_bytes(&Graph { input_width: 1, nodes: vec![Node::Input], output: 0 }, &McuOptions::default()).unwrap();
+    let exported = graph_to_mcu_bytes(
+        &Graph {
+            input_width: 1,
+            nodes: vec![Node::Input],
+            output: 0,
+        },
+        &McuOptions::default(),
+    )
+    .unwrap();
     assert_eq!(run_mcu(&exported, &[4.0]), [4.0]);
 }
 

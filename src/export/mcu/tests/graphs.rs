@@ -36,7 +36,10 @@ fn unary_graph(op: UnaryOp, width: usize) -> Graph {
         input_width: width,
         nodes: vec![
             Node::Input,
-            map(vec![Operand::Node(0)], vec![Inst::Input(0), Inst::Unary(op, ValueId(0))]),
+            map(
+                vec![Operand::Node(0)],
+                vec![Inst::Input(0), Inst::Unary(op, ValueId(0))],
+            ),
         ],
         output: 1,
     }
@@ -82,7 +85,11 @@ fn every_supported_unary_op_matches_std() {
 #[test]
 fn binary_compare_select_clamp_casts_and_tests_match() {
     let x = test_values();
-    let pairs: Vec<f32> = x.iter().zip(x.iter().rev()).flat_map(|(&a, &b)| [a, b]).collect();
+    let pairs: Vec<f32> = x
+        .iter()
+        .zip(x.iter().rev())
+        .flat_map(|(&a, &b)| [a, b])
+        .collect();
     let v = ValueId;
     for op in BinaryOp::ALL {
         if op == BinaryOp::Pow || op == BinaryOp::Atan2 {
@@ -92,8 +99,16 @@ fn binary_compare_select_clamp_casts_and_tests_match() {
             input_width: 2,
             nodes: vec![
                 Node::Input,
-                Node::Slice { x: 0, start: 0, len: 1 },
-                Node::Slice { x: 0, start: 1, len: 1 },
+                Node::Slice {
+                    x: 0,
+                    start: 0,
+                    len: 1,
+                },
+                Node::Slice {
+                    x: 0,
+                    start: 1,
+                    len: 1,
+                },
                 map(
                     vec![Operand::Node(1), Operand::Node(2)],
                     vec![Inst::Input(0), Inst::Input(1), Inst::Binary(op, v(0), v(1))],
@@ -124,7 +139,11 @@ fn binary_compare_select_clamp_casts_and_tests_match() {
     for t in [FloatTest::IsNan, FloatTest::IsInf] {
         let b = v(body.len() as u32);
         body.push(Inst::Test(t, v(0)));
-        body.push(Inst::Select { cond: b, then: v(1), otherwise: acc });
+        body.push(Inst::Select {
+            cond: b,
+            then: v(1),
+            otherwise: acc,
+        });
         acc = v(body.len() as u32 - 1);
     }
     let tb = v(body.len() as u32);
@@ -136,13 +155,25 @@ fn binary_compare_select_clamp_casts_and_tests_match() {
     let s = v(body.len() as u32 - 1);
     body.push(Inst::Const(-3.0));
     body.push(Inst::Const(3.0));
-    body.push(Inst::Clamp { x: s, lo: v(s.0 + 1), hi: v(s.0 + 2) });
+    body.push(Inst::Clamp {
+        x: s,
+        lo: v(s.0 + 1),
+        hi: v(s.0 + 2),
+    });
     let g = Graph {
         input_width: 2,
         nodes: vec![
             Node::Input,
-            Node::Slice { x: 0, start: 0, len: 1 },
-            Node::Slice { x: 0, start: 1, len: 1 },
+            Node::Slice {
+                x: 0,
+                start: 0,
+                len: 1,
+            },
+            Node::Slice {
+                x: 0,
+                start: 1,
+                len: 1,
+            },
             map(vec![Operand::Node(1), Operand::Node(2)], body),
         ],
         output: 3,
@@ -158,7 +189,11 @@ fn broadcast_operands_rows_slices_and_concats() {
         input_width: 4,
         nodes: vec![
             Node::Input,
-            Node::Slice { x: 0, start: 0, len: 1 },
+            Node::Slice {
+                x: 0,
+                start: 0,
+                len: 1,
+            },
             map(
                 vec![
                     Operand::Node(0),
@@ -176,23 +211,38 @@ fn broadcast_operands_rows_slices_and_concats() {
                     Inst::Binary(BinaryOp::Sub, v(4), v(5)),
                 ],
             ),
-            Node::Slice { x: 2, start: 1, len: 2 },
-            Node::Concat { parts: vec![0, 2, 3, 1] },
+            Node::Slice {
+                x: 2,
+                start: 1,
+                len: 2,
+            },
+            Node::Concat {
+                parts: vec![0, 2, 3, 1],
+            },
             Node::Dense {
                 x: 4,
                 weight: Rng::new(4).vec(11 * 3, -1.0, 1.0),
                 n: 3,
                 bias: Some(vec![0.5, 0.0, -0.5]),
             },
-            map(vec![Operand::Row(vec![1.0, 2.0, 3.0])], vec![Inst::Input(0)]),
-            Node::Concat { parts: vec![5, 6, 5] },
+            map(
+                vec![Operand::Row(vec![1.0, 2.0, 3.0])],
+                vec![Inst::Input(0)],
+            ),
+            Node::Concat {
+                parts: vec![5, 6, 5],
+            },
         ],
         output: 7,
     };
     let x = Rng::new(2).vec(4 * 5, -2.0, 2.0);
     check_graph(&g, &x, 0.0, "broadcasts");
     // The identity model (output = input) and a slice as the output.
-    let id = Graph { input_width: 3, nodes: vec![Node::Input], output: 0 };
+    let id = Graph {
+        input_width: 3,
+        nodes: vec![Node::Input],
+        output: 0,
+    };
     check_graph(&id, &[1.0, 2.0, 3.0], 0.0, "identity");
 }
 
@@ -211,10 +261,20 @@ fn unsupported_ops_are_named_at_export() {
             output: 1,
         };
         let e = graph_to_mcu_bytes(&g, &McuOptions::default()).unwrap_err();
-        assert_eq!(e, McuExportError::UnsupportedOp { node: 1, op: format!("{op:?}") });
+        assert_eq!(
+            e,
+            McuExportError::UnsupportedOp {
+                node: 1,
+                op: format!("{op:?}")
+            }
+        );
         assert!(e.to_string().contains("pinn-jit-mcu"), "{e}");
     }
-    let bad = Graph { input_width: 1, nodes: vec![Node::Input], output: 4 };
+    let bad = Graph {
+        input_width: 1,
+        nodes: vec![Node::Input],
+        output: 4,
+    };
     assert!(matches!(
         graph_to_mcu_bytes(&bad, &McuOptions::default()),
         Err(McuExportError::InvalidGraph(_))
@@ -224,10 +284,19 @@ fn unsupported_ops_are_named_at_export() {
 /// Dead nodes are pruned before export; their ops are not in the model.
 #[test]
 fn dead_nodes_cost_nothing() {
-    let live = |n: NodeId| Node::Slice { x: n, start: 0, len: 1 };
+    let live = |n: NodeId| Node::Slice {
+        x: n,
+        start: 0,
+        len: 1,
+    };
     let g = Graph {
         input_width: 2,
-        nodes: vec![Node::Input, live(0), unary_graph(UnaryOp::Exp, 2).nodes[1].clone(), live(0)],
+        nodes: vec![
+            Node::Input,
+            live(0),
+            unary_graph(UnaryOp::Exp, 2).nodes[1].clone(),
+            live(0),
+        ],
         output: 3,
     };
     let exported = graph_to_mcu_bytes(&g, &McuOptions::default()).unwrap();

@@ -65,7 +65,8 @@ pub(super) fn run_mcu(exported: &McuModel, input: &[f32]) -> Vec<f32> {
 
 /// Export `model` with f32 weights and compare with it on random inputs in `[-lo, lo]`.
 pub(super) fn check_fp32(model: &CompiledModel, range: f32, what: &str) -> McuModel {
-    let exported = to_mcu_bytes(model, &McuOptions::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let exported =
+        to_mcu_bytes(model, &McuOptions::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
     let x = Rng::new(7).vec(64 * model.input_width(), -range, range);
     let want = model.infer(&x).unwrap();
     assert_close(&run_mcu(&exported, &x), &want, 1e-5, what);
@@ -74,7 +75,8 @@ pub(super) fn check_fp32(model: &CompiledModel, range: f32, what: &str) -> McuMo
 
 /// Export a graph with f32 weights and compare with [`Graph::eval`] (std math) on `x`.
 pub(super) fn check_graph(g: &Graph, x: &[f32], rtol: f32, what: &str) {
-    let exported = graph_to_mcu_bytes(g, &McuOptions::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let exported =
+        graph_to_mcu_bytes(g, &McuOptions::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
     let want = g.eval(x).unwrap();
     assert_close(&run_mcu(&exported, x), &want, rtol, what);
 }

@@ -51,7 +51,11 @@ fn the_burgers_mlp_fits_in_well_under_64_kib_and_matches() {
     );
     assert!(exported.buffer_bytes <= 64 * 1024);
     // Two 64-wide values in turn, the 2 inputs and the map's 2 registers.
-    assert!(exported.buffer_len <= 2 + 2 + 2 * 64, "{}", exported.buffer_len);
+    assert!(
+        exported.buffer_len <= 2 + 2 + 2 * 64,
+        "{}",
+        exported.buffer_len
+    );
     // The weights dominate the model: 8577 f32 parameters.
     assert!(exported.bytes.len() >= 8577 * 4 && exported.bytes.len() < 8577 * 4 + 1024);
 }
@@ -103,7 +107,11 @@ fn pinn_mlps_with_fourier_features_bounds_and_residuals_match() {
             .with_residual(i % 2 == 0);
         let net = cfg.init::<Tracer>(i as u64, &PinnJitDevice::Cpu).unwrap();
         let model = CompiledModel::trace(2, |x| net.forward(x)).unwrap();
-        let has_concat = model.graph().nodes.iter().any(|n| matches!(n, Node::Concat { .. }));
+        let has_concat = model
+            .graph()
+            .nodes
+            .iter()
+            .any(|n| matches!(n, Node::Concat { .. }));
         assert!(has_concat, "Fourier features concatenate sin and cos");
         check_fp32(&model, 1.0, &format!("PinnMlp {}", act.name()));
     }
@@ -140,7 +148,12 @@ fn int8_matches_the_dequantized_model_and_stays_near_fp32() {
         // Exactly what int8 stores: the dequantized f32 model (same sums, same order,
         // except that int8 scales after summing).
         let reference = dequantized(model.graph(), per_channel).eval(&x).unwrap();
-        assert_close(&got, &reference, 1e-5, &format!("{weights:?} vs dequantized"));
+        assert_close(
+            &got,
+            &reference,
+            1e-5,
+            &format!("{weights:?} vs dequantized"),
+        );
         // Against the f32 model: the largest error relative to the output's range.
         let range = want_f32.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let worst = got
@@ -154,8 +167,14 @@ fn int8_matches_the_dequantized_model_and_stays_near_fp32() {
             fp32.bytes.len(),
             worst / range
         );
-        assert!(worst <= bound * range, "{weights:?}: {worst} > {bound} · {range}");
-        assert!(exported.bytes.len() * 3 < fp32.bytes.len(), "int8 is about 4x smaller");
+        assert!(
+            worst <= bound * range,
+            "{weights:?}: {worst} > {bound} · {range}"
+        );
+        assert!(
+            exported.bytes.len() * 3 < fp32.bytes.len(),
+            "int8 is about 4x smaller"
+        );
         assert_eq!(exported.buffer_len, fp32.buffer_len);
     }
 }
@@ -214,7 +233,10 @@ fn batches_equal_single_samples() {
         assert_eq!(y[0].to_bits(), batch[r].to_bits());
     }
     // Fourier features in one more eager check: the traced data path.
-    let b = T2::from_data(TensorData::new(Rng::new(3).vec(16, -2.0, 2.0), [2, 8]), &PinnJitDevice::Cpu);
+    let b = T2::from_data(
+        TensorData::new(Rng::new(3).vec(16, -2.0, 2.0), [2, 8]),
+        &PinnJitDevice::Cpu,
+    );
     let l = lin(16, 1);
     let ff = CompiledModel::trace(2, |x| {
         let p = x.matmul(b.clone());
