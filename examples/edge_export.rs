@@ -12,14 +12,15 @@
 //! depend on training. Needs `gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user` (Debian)
 //! for the foreign checks, which are reported as skipped otherwise. The last line is
 //! `edge: x86_64_max_rel=<x> aarch64_max_rel=<x> riscv64_max_rel=<x> object_bytes=<n>
-//! mcu_buffer_bytes=<n>`; the `no_std` microcontroller runtime is not built yet, so
-//! `mcu_buffer_bytes=n/a`.
+//! mcu_buffer_bytes=<n>`, the last being the scratch buffer the `no_std` microcontroller
+//! runtime (`pinn-jit-mcu`, see `examples/mcu_export.rs`) needs for the same model.
 
 use std::path::PathBuf;
 
 use burn::nn::{Linear, LinearConfig};
 use pinn_jit::export::{ExportOptions, Target, Verification, verify_on_target};
 use pinn_jit::inference::{CompiledModel, Tracer};
+use pinn_jit::mcu_export::{McuOptions, to_mcu_bytes};
 
 fn fresh_burgers_mlp() -> CompiledModel {
     let device = Default::default();
@@ -112,8 +113,15 @@ fn main() {
         println!("  wrote {}", obj.display());
         devs.push(dev.split(' ').next().unwrap_or("n/a").to_string());
     }
+    let mcu_buffer = match to_mcu_bytes(&model, &McuOptions::default()) {
+        Ok(m) => m.buffer_bytes.to_string(),
+        Err(e) => {
+            eprintln!("mcu export: {e}");
+            "n/a".into()
+        }
+    };
     println!(
-        "edge: x86_64_max_rel={} aarch64_max_rel={} riscv64_max_rel={} object_bytes={x86_bytes} mcu_buffer_bytes=n/a",
+        "edge: x86_64_max_rel={} aarch64_max_rel={} riscv64_max_rel={} object_bytes={x86_bytes} mcu_buffer_bytes={mcu_buffer}",
         devs[0], devs[1], devs[2]
     );
 }

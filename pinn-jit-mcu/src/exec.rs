@@ -215,18 +215,14 @@ fn dense(
         None => {
             set_bias(ys);
             let (w, _) = weights.as_chunks::<4>();
-            for (xk, row) in xs.iter().zip(w.chunks_exact(n)) {
-                for (y, c) in ys.iter_mut().zip(row) {
-                    *y += xk * f32::from_le_bytes(*c);
-                }
+            for (&xk, row) in xs.iter().zip(w.chunks_exact(n)) {
+                axpy_f32(ys, xk, row);
             }
         }
         Some(s) => {
             ys.fill(0.0);
-            for (xk, row) in xs.iter().zip(weights.chunks_exact(n)) {
-                for (y, &q) in ys.iter_mut().zip(row) {
-                    *y += xk * f32::from(q as i8);
-                }
+            for (&xk, row) in xs.iter().zip(weights.chunks_exact(n)) {
+                axpy_i8(ys, xk, row);
             }
             let (s, _) = s.as_chunks::<4>();
             let per_tensor = s.len() == 1;
@@ -246,6 +242,23 @@ fn dense(
         }
     }
     Ok(())
+}
+
+/// `y += x · w` with `f32` weights. A function of its own so that the compiler knows `y` and
+/// `w` do not alias (both are parameters) and vectorizes the loop.
+#[inline(never)]
+fn axpy_f32(y: &mut [f32], x: f32, w: &[[u8; 4]]) {
+    for (y, c) in y.iter_mut().zip(w) {
+        *y += x * f32::from_le_bytes(*c);
+    }
+}
+
+/// `y += x · q` with `i8` codes (as [`axpy_f32`]).
+#[inline(never)]
+fn axpy_i8(y: &mut [f32], x: f32, q: &[u8]) {
+    for (y, &q) in y.iter_mut().zip(q) {
+        *y += x * f32::from(q as i8);
+    }
 }
 
 /// A map's program and where its operands come from.
@@ -293,8 +306,10 @@ fn map(
     {
         let src = a.off.checked_sub(p.regs).ok_or_else(|| broken("operand"))?;
         let (xs, ys) = split_two(slots, (src, width), (out, width))?;
-        for (y, x) in ys.iter_mut().zip(xs) {
-            *y = unary(i1.sub, *x);
+        // tanh, the PINN default, gets a loop of its own (the compiler vectorizes it).
+        match i1.sub {
+            7 => apply(ys, xs, math::tanh),
+            code => apply(ys, xs, |x| unary(code, x)),
         }
         return Ok(());
     }
@@ -367,6 +382,14 @@ fn map(
         *y = reg(regs, p.result as u32)?;
     }
     Ok(())
+}
+
+/// `y = f(x)` element-wise.
+#[inline(always)]
+fn apply(ys: &mut [f32], xs: &[f32], f: impl Fn(f32) -> f32) {
+    for (y, &x) in ys.iter_mut().zip(xs) {
+        *y = f(x);
+    }
 }
 
 /// Operand `j` of a map at column `c`.
