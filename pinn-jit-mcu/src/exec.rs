@@ -146,12 +146,10 @@ impl Model<'_> {
                     map(regs, slots, width, out, &prog)?
                 }
                 Op::Copy { src, len, dst } => {
-                    if src.checked_add(len).is_none_or(|e| e > slots.len())
-                        || dst.checked_add(len).is_none_or(|e| e > slots.len())
-                    {
-                        return Err(broken("copy"));
+                    let (from, to) = split_two(slots, (src, len), (dst, len))?;
+                    for (t, f) in to.iter_mut().zip(from) {
+                        *t = *f;
                     }
-                    slots.copy_within(src..src + len, dst);
                 }
             }
             pos = next;

@@ -191,10 +191,17 @@ impl<'a> Bounds<'a> {
                     return Err(corrupt(pos + 1, "copy operation of the wrong length"));
                 }
                 let (src, count, dst) = (f(0)?, f(1)?, f(2)?);
+                let (src, dst) = (
+                    self.slot_range(pos + 2, src, count)?,
+                    self.slot_range(pos + 4, dst, count)?,
+                );
+                if src < dst.saturating_add(count) && dst < src.saturating_add(count) {
+                    return Err(corrupt(pos + 4, "copy source and destination overlap"));
+                }
                 Op::Copy {
-                    src: self.slot_range(pos + 2, src, count)?,
+                    src,
                     len: count,
-                    dst: self.slot_range(pos + 4, dst, count)?,
+                    dst,
                 }
             }
             _ => return Err(corrupt(pos, "unknown opcode")),
