@@ -128,14 +128,14 @@ impl<'a> Bounds<'a> {
                 let bias = if b_off == NONE as usize {
                     None
                 } else {
-                    let bytes = n.checked_mul(4).unwrap_or(usize::MAX);
+                    let bytes = n.saturating_mul(4);
                     Some(self.data_range(pos + 7, b_off, bytes)?)
                 };
                 let scales = if int8 {
                     if n_scales != 1 && n_scales != n {
                         return Err(corrupt(pos + 9, "int8 dense needs 1 or n scales"));
                     }
-                    let bytes = n_scales.checked_mul(4).unwrap_or(usize::MAX);
+                    let bytes = n_scales.saturating_mul(4);
                     Some(self.data_range(pos + 8, s_off, bytes)?)
                 } else {
                     if s_off != NONE as usize || n_scales != 0 {

@@ -15,7 +15,9 @@ static MODEL: &[u8] = include_bytes!("../burgers_fp32.pjmc");
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 /// The reset handler: one inference into a stack buffer, then idle.
@@ -26,5 +28,7 @@ pub extern "C" fn Reset() -> ! {
     let x = black_box([0.25f32, 0.5]);
     let result = Model::parse(black_box(MODEL)).and_then(|m| m.infer(&x, &mut u, &mut buffer));
     let _ = black_box((result, u));
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }

@@ -30,8 +30,9 @@
 //! its scale (`max |column| / 254`), so a dense output moves by at most
 //! `Σ_k |x_k| · max_k |W[k, j]| / 254`.
 //!
-//! Not supported (a typed [`McuExportError::UnsupportedOp`]): `powf` with a non-integer or
-//! large exponent (Burn lowers `x^2` to `x·x`, which is supported) and `atan2`.
+//! Not supported (a typed [`McuExportError::UnsupportedOp`]): `powf` and `atan2`. The
+//! tracer already turns `x.powf_scalar(2.0)` and `powi` with exponents −2 … 2 into
+//! multiplications and divisions, which are supported.
 
 mod error;
 mod layout;
