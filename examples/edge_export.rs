@@ -15,29 +15,18 @@
 //! mcu_buffer_bytes=<n>`; the `no_std` microcontroller runtime is not built yet, so
 //! `mcu_buffer_bytes=n/a`.
 
+#[path = "../benches/workloads.rs"]
+mod workloads;
+
 use std::path::PathBuf;
 
-use burn::nn::{Linear, LinearConfig};
 use pinn_jit::export::{ExportOptions, Target, Verification, verify_on_target};
 use pinn_jit::inference::{CompiledModel, Tracer};
+use workloads::Mlp;
 
 fn fresh_burgers_mlp() -> CompiledModel {
-    let device = Default::default();
-    let layers: Vec<Linear<Tracer>> = [2, 64, 64, 64, 1]
-        .windows(2)
-        .map(|w| LinearConfig::new(w[0], w[1]).init(&device))
-        .collect();
-    CompiledModel::trace(2, |x| {
-        let mut h = x;
-        for (i, l) in layers.iter().enumerate() {
-            h = l.forward(h);
-            if i + 1 < layers.len() {
-                h = h.tanh();
-            }
-        }
-        h
-    })
-    .expect("the MLP compiles")
+    let mlp = Mlp::<Tracer>::new(&Default::default());
+    CompiledModel::trace(2, |x| mlp.forward(x)).expect("the MLP compiles")
 }
 
 fn main() {
