@@ -15,30 +15,19 @@
 //! mcu_buffer_bytes=<n>`, the last being the scratch buffer the `no_std` microcontroller
 //! runtime (`pinn-jit-mcu`, see `examples/mcu_export.rs`) needs for the same model.
 
+#[path = "../benches/workloads.rs"]
+mod workloads;
+
 use std::path::PathBuf;
 
-use burn::nn::{Linear, LinearConfig};
+use pinn_jit::export::mcu::{McuOptions, to_mcu_bytes};
 use pinn_jit::export::{ExportOptions, Target, Verification, verify_on_target};
 use pinn_jit::inference::{CompiledModel, Tracer};
-use pinn_jit::mcu_export::{McuOptions, to_mcu_bytes};
+use workloads::Mlp;
 
 fn fresh_burgers_mlp() -> CompiledModel {
-    let device = Default::default();
-    let layers: Vec<Linear<Tracer>> = [2, 64, 64, 64, 1]
-        .windows(2)
-        .map(|w| LinearConfig::new(w[0], w[1]).init(&device))
-        .collect();
-    CompiledModel::trace(2, |x| {
-        let mut h = x;
-        for (i, l) in layers.iter().enumerate() {
-            h = l.forward(h);
-            if i + 1 < layers.len() {
-                h = h.tanh();
-            }
-        }
-        h
-    })
-    .expect("the MLP compiles")
+    let mlp = Mlp::<Tracer>::new(&Default::default());
+    CompiledModel::trace(2, |x| mlp.forward(x)).expect("the MLP compiles")
 }
 
 fn main() {

@@ -8,11 +8,11 @@
 //! Workloads: (a) a 10-op element-wise chain on 1M f32; (b) a tanh MLP 2→64→64→64→1 forward at
 //! batch 8192; (c) one Autodiff forward+backward of that MLP with an MSE loss.
 
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 #[path = "../benches/workloads.rs"]
 mod workloads;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use burn::backend::Autodiff;
@@ -20,36 +20,9 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Tensor};
 use burn_flex::Flex;
 use burn_ndarray::NdArray;
+use counting_alloc::peak_of;
 use pinn_jit::PinnJitBackend;
 use workloads::{CHAIN_LEN, MLP_BATCH, Mlp};
-
-/// Counts live heap bytes and their peak, to report each backend's peak memory.
-struct CountingAlloc;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only bookkeeping is added.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as `System.alloc`, which the caller upholds.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
-            PEAK.fetch_max(live, Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: `ptr` was allocated by `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Median wall time of `f` over `reps` runs after `warmup` runs.
 fn median_time(warmup: usize, reps: usize, mut f: impl FnMut()) -> Duration {
@@ -98,10 +71,8 @@ fn measure<B: Backend>(name: &'static str, reps: usize) -> Row {
     for _ in 0..3 {
         workloads::train_step(&mlp_ad, input_ad.clone(), target.clone());
     }
-    let base = LIVE.load(Relaxed);
-    PEAK.store(base, Relaxed);
-    workloads::train_step(&mlp_ad, input_ad.clone(), target.clone());
-    let train_peak_bytes = PEAK.load(Relaxed) - base;
+    let (_, train_peak_bytes) =
+        peak_of(|| workloads::train_step(&mlp_ad, input_ad.clone(), target.clone()));
     let mlp_train = median_time(0, reps, || {
         workloads::train_step(&mlp_ad, input_ad.clone(), target.clone());
     });

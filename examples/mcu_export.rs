@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::nn::{Linear, LinearConfig};
+use pinn_jit::export::mcu::{McuOptions, McuWeights, to_mcu_bytes};
 use pinn_jit::inference::{CompiledModel, Tracer};
-use pinn_jit::mcu_export::{McuOptions, McuWeights, to_mcu_bytes};
 
 fn fresh_burgers_mlp() -> CompiledModel {
     let device = Default::default();

@@ -23,7 +23,6 @@
 //! - [`runtime`]: the kernel cache and launching kernels over tensor buffers;
 //! - [`backend`]: `PinnCpu`, the eager backend (burn-flex) for everything not compiled;
 //! - [`pinn`]: the PINN toolkit;
-//! - [`mcu_export`]: models written for the `no_std` microcontroller runtime `pinn-jit-mcu`.
 
 pub mod backend;
 pub mod codegen;
@@ -31,9 +30,6 @@ pub mod export;
 pub mod fusion;
 pub mod inference;
 pub mod kernel;
-// moved under crate::export at merge
-#[path = "export/mcu/mod.rs"]
-pub mod mcu_export;
 pub mod pinn;
 pub mod quant;
 pub mod runtime;

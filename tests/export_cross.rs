@@ -8,28 +8,16 @@
 //! installs them). A missing tool skips that target with a message on stderr, unless
 //! `PINN_JIT_REQUIRE_CROSS=1` (set by `.ci/run`), which makes it a failure.
 
-use burn::nn::{Linear, LinearConfig};
+#[path = "../benches/workloads.rs"]
+mod workloads;
+
 use pinn_jit::export::{Target, Verification, verify_on_target};
 use pinn_jit::inference::{CompiledModel, Tracer};
+use workloads::Mlp;
 
 fn burgers_shaped_model() -> CompiledModel {
-    let device = Default::default();
-    let widths = [2, 64, 64, 64, 1];
-    let layers: Vec<Linear<Tracer>> = widths
-        .windows(2)
-        .map(|w| LinearConfig::new(w[0], w[1]).init(&device))
-        .collect();
-    CompiledModel::trace(2, |x| {
-        let mut h = x;
-        for (i, l) in layers.iter().enumerate() {
-            h = l.forward(h);
-            if i + 1 < layers.len() {
-                h = h.tanh();
-            }
-        }
-        h
-    })
-    .expect("the MLP compiles")
+    let mlp = Mlp::<Tracer>::new(&Default::default());
+    CompiledModel::trace(2, |x| mlp.forward(x)).expect("the MLP compiles")
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! # pinn-jit-mcu
 //!
 //! A `no_std`, allocation-free runtime for models exported by `pinn_jit` (its
-//! `mcu_export::to_mcu_bytes`) to microcontrollers that Cranelift cannot generate code for —
+//! `export::mcu::to_mcu_bytes`) to microcontrollers that Cranelift cannot generate code for —
 //! ESP32-S3 (Xtensa), Cortex-M, riscv32. It interprets the model straight from its bytes (which
 //! may stay in flash) using a scratch buffer the caller provides, whose size the exporter
 //! computed.

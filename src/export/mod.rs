@@ -34,8 +34,13 @@
 //! Not yet: FP16/INT8 weights in the object (the weights are f32), and models whose element-wise
 //! operations have no inline lowering (`sin`/`cos` and thus Fourier features, `tan`, `sinh`,
 //! `cosh`, `erf`, `powf`, `%`, `atan2`), which give [`ExportError::Inference`] naming the op.
+//!
+//! For microcontrollers that Cranelift cannot generate code for (Cortex-M, riscv32, Xtensa),
+//! [`mcu`] writes the same model as a byte format that the `no_std`, allocation-free
+//! interpreter crate `pinn-jit-mcu` executes, f32 or INT8 weights.
 
 mod header;
+pub mod mcu;
 mod verify;
 
 pub use verify::{Verification, verify_on_target};

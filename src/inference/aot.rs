@@ -7,10 +7,9 @@ use cranelift_module::{Linkage, Module};
 
 use super::InferenceError;
 use super::codegen::{CodeOptions, define_model};
-use super::emit::{binary_is_inline, unary_is_inline};
+use super::emit::first_callout_op;
 use super::graph::Graph;
 use super::plan::{self, Step};
-use crate::kernel::{Inst, UnaryOp};
 
 /// What [`define_standalone`] put into the module.
 #[derive(Clone, Copy, Debug)]
@@ -38,26 +37,16 @@ pub(crate) fn define_standalone<M: Module>(
     fma: bool,
 ) -> Result<Standalone, InferenceError> {
     let plan = plan::plan(graph)?;
-    for step in &plan.steps {
-        if let Step::Map { spec, .. } = step {
-            for inst in &spec.body {
-                let op = match *inst {
-                    Inst::Unary(op, _)
-                        if !unary_is_inline(op) || matches!(op, UnaryOp::Sin | UnaryOp::Cos) =>
-                    {
-                        format!("{op:?}")
-                    }
-                    Inst::Binary(op, ..) if !binary_is_inline(op) => format!("{op:?}"),
-                    _ => continue,
-                };
-                return Err(InferenceError::UnsupportedOp {
-                    op,
-                    detail: "it has no inline lowering, and exported code calls nothing outside \
-                             itself"
-                        .into(),
-                });
-            }
-        }
+    let callout_op = plan.steps.iter().find_map(|step| match step {
+        Step::Map { spec, .. } => first_callout_op(spec),
+        _ => None,
+    });
+    if let Some(op) = callout_op {
+        return Err(InferenceError::UnsupportedOp {
+            op,
+            detail: "it has no inline lowering, and exported code calls nothing outside itself"
+                .into(),
+        });
     }
     let opts = CodeOptions {
         fma,

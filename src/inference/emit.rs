@@ -48,13 +48,22 @@ pub(crate) fn binary_is_inline(op: BinaryOp) -> bool {
     !matches!(op, BinaryOp::RemFloor | BinaryOp::Pow | BinaryOp::Atan2)
 }
 
+/// The first operation of `spec` that calls out of the generated code (named as in
+/// [`UnaryOp`]/[`BinaryOp`]'s `Debug`): one without an inline lowering, or `sin`/`cos`, whose
+/// huge-argument path calls the callout.
+pub(crate) fn first_callout_op(spec: &KernelSpec) -> Option<String> {
+    spec.body.iter().find_map(|i| match *i {
+        Inst::Unary(op, _) if !unary_is_inline(op) || matches!(op, UnaryOp::Sin | UnaryOp::Cos) => {
+            Some(format!("{op:?}"))
+        }
+        Inst::Binary(op, ..) if !binary_is_inline(op) => Some(format!("{op:?}")),
+        _ => None,
+    })
+}
+
 /// Whether `spec` needs the callouts.
 pub(crate) fn needs_calls(spec: &KernelSpec) -> bool {
-    spec.body.iter().any(|i| match *i {
-        Inst::Unary(op, _) => !unary_is_inline(op) || matches!(op, UnaryOp::Sin | UnaryOp::Cos),
-        Inst::Binary(op, ..) => !binary_is_inline(op),
-        _ => false,
-    })
+    first_callout_op(spec).is_some()
 }
 
 /// Evaluate `spec` on `inputs` (one `f32x4` per spec input); returns the `f32x4` output.

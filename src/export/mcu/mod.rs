@@ -5,7 +5,7 @@
 //! ```
 //! use burn::nn::{Linear, LinearConfig};
 //! use pinn_jit::inference::{CompiledModel, Tracer};
-//! use pinn_jit::mcu_export::{McuOptions, McuWeights, to_mcu_bytes};
+//! use pinn_jit::export::mcu::{McuOptions, McuWeights, to_mcu_bytes};
 //!
 //! let device = Default::default();
 //! let l1: Linear<Tracer> = LinearConfig::new(2, 16).init(&device);

@@ -5,9 +5,9 @@ use pinn_jit_mcu::{McuError, Model};
 use proptest::prelude::*;
 
 use super::{Rng, run_mcu};
+use crate::export::mcu::{McuOptions, McuWeights, graph_to_mcu_bytes};
 use crate::inference::{Graph, Node, Operand};
 use crate::kernel::{ElemType, Inst, KernelSpec, Output, UnaryOp, ValueId};
-use crate::mcu_export::{McuOptions, McuWeights, graph_to_mcu_bytes};
 
 /// A small model with every kind of operation: dense (f32 or int8), map with a constant row,
 /// slice, concat.

@@ -3,11 +3,11 @@
 //! typed errors for what the runtime does not implement.
 
 use super::{Rng, check_graph};
+use crate::export::mcu::{McuExportError, McuOptions, graph_to_mcu_bytes};
 use crate::inference::{Graph, Node, NodeId, Operand};
 use crate::kernel::{
     BinaryOp, BoolOp, CmpOp, ElemType, FloatTest, Inst, KernelSpec, Output, UnaryOp, ValueId,
 };
-use crate::mcu_export::{McuExportError, McuOptions, graph_to_mcu_bytes};
 
 fn spec(n_inputs: usize, body: Vec<Inst>) -> KernelSpec {
     let last = body.len() as u32 - 1;

@@ -8,8 +8,10 @@ use burn::tensor::{Tensor, TensorData};
 
 use super::{Rng, assert_close, check_fp32, run_mcu};
 use crate::PinnJitDevice;
+use crate::export::mcu::{
+    McuExportError, McuOptions, McuWeights, graph_to_mcu_bytes, to_mcu_bytes,
+};
 use crate::inference::{CompiledModel, Graph, Node, Tracer};
-use crate::mcu_export::{McuExportError, McuOptions, McuWeights, graph_to_mcu_bytes, to_mcu_bytes};
 use crate::pinn::{Activation, FourierConfig, PinnMlpConfig};
 
 type T2 = Tensor<Tracer, 2>;
