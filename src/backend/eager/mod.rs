@@ -12,6 +12,7 @@
 //! quantization parameters) are written out by hand next to them.
 
 mod exact;
+mod gemm;
 mod guard;
 mod ir;
 mod ops;

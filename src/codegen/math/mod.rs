@@ -16,7 +16,7 @@
 //! | [`emit_exp`]     | 1 ULP     | `+inf` exactly above 88.72283935546875; subnormals rounded once |
 //! | [`emit_log`]     | 1 ULP     | subnormal inputs normalised; `-inf` at ±0, NaN below 0          |
 //! | [`emit_log1p`]   | 1 ULP     | exact for `|x| < 2^-24`, keeps `-0.0`                           |
-//! | [`emit_tanh`]    | 2 ULP     | exactly ±1 from `|x| ≈ 9.01`, odd, keeps `-0.0`                 |
+//! | [`emit_tanh`]    | 6 ULP     | rational (5 ULP with FMA); exactly ±1 from `|x| ≈ 9.01`, odd    |
 //! | [`emit_sigmoid`] | 4 ULP     | vs std's own `1 / (1 + exp(-x))` in `f32`                       |
 //! | [`emit_sin`]     | 1 ULP     | for `|x| ≤ 4.2e8` ([`TRIG_REDUCTION_LIMIT_F32`]); in `f64`      |
 //! | [`emit_cos`]     | 1 ULP     | same; kernels call std for vectors with larger arguments        |
@@ -28,6 +28,7 @@ mod tanh;
 mod trig;
 
 pub use exp_log::{emit_exp, emit_log, emit_log1p};
+pub(crate) use tanh::{TANH_CLAMP, TANH_P, TANH_Q, TANH_TINY, TanhConsts, rational_tanh};
 pub use tanh::{emit_sigmoid, emit_tanh};
 pub use trig::{TRIG_REDUCTION_LIMIT_F32, emit_cos, emit_sin};
 

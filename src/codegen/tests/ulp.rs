@@ -150,8 +150,8 @@ fn log1p_matches_std_within_1_ulp() {
 }
 
 #[test]
-fn tanh_matches_std_within_2_ulp() {
-    assert_within(UnaryOp::Tanh, 2);
+fn tanh_matches_std_within_6_ulp() {
+    assert_within(UnaryOp::Tanh, 6);
 }
 
 #[test]

@@ -9,11 +9,11 @@ use burn_flex::Flex;
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 
 use crate::backend::PinnJitDevice;
-use crate::backend::eager::exact;
 use crate::backend::eager::guard::{
     empty_matmul, empty_reduction, flex_reducible, is_outer_product,
 };
 use crate::backend::eager::{PinnCpu, delegate_to_flex};
+use crate::backend::eager::{exact, gemm};
 use crate::runtime::stats::record_eager_op;
 
 impl FloatTensorOps<Self> for PinnCpu {
@@ -27,6 +27,9 @@ impl FloatTensorOps<Self> for PinnCpu {
             // element (bit-identical to the GEMM, which adds it to zero), without the GEMM's
             // packing, which costs tens of times more for this shape.
             return Flex::float_mul(lhs, rhs);
+        }
+        if let Some(out) = gemm::matmul_f32_2d(&lhs, &rhs) {
+            return out;
         }
         Flex::float_matmul(lhs, rhs)
     }
