@@ -4,4 +4,5 @@
 pub mod cache;
 pub mod launch;
 pub mod layout;
+pub mod pace;
 pub mod stats;

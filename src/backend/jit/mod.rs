@@ -127,9 +127,18 @@ macro_rules! delegate_to_fusion {
     )*) => {
         $(
             fn $name( $( $arg : $ty ),* ) $(-> $ret)? {
-                $crate::backend::jit::Inner::$name( $( $arg ),* )
+                let out = $crate::backend::jit::Inner::$name( $( $arg ),* );
+                $crate::backend::jit::paced();
+                out
             }
         )*
     };
 }
 pub(crate) use delegate_to_fusion;
+
+/// After forwarding an operation: let the user's thread sleep if it is far ahead of the fusion
+/// server ([`crate::runtime::pace`]).
+pub(crate) fn paced() {
+    use burn_std::device::Device;
+    crate::runtime::pace::after_op(PinnJitDevice::Cpu.to_id());
+}

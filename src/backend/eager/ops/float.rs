@@ -4,15 +4,15 @@ use core::future::Future;
 
 use burn_backend::ops::{FloatTensorOps, GridSampleOptions};
 use burn_backend::tensor::{BoolTensor, Device, FloatTensor, IndexingUpdateOp, IntTensor};
-use burn_backend::{Distribution, ExecutionError, Scalar, TensorData};
-use burn_flex::Flex;
+use burn_backend::{DType, Distribution, ExecutionError, Scalar, TensorData};
+use burn_flex::{Flex, FlexTensor};
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 
 use crate::backend::PinnJitDevice;
 use crate::backend::eager::guard::{
     empty_matmul, empty_reduction, flex_reducible, is_outer_product,
 };
-use crate::backend::eager::{PinnCpu, delegate_to_flex};
+use crate::backend::eager::{PinnCpu, delegate_to_flex, flex_device};
 use crate::backend::eager::{exact, gemm};
 use crate::runtime::stats::record_eager_op;
 
@@ -154,6 +154,18 @@ impl FloatTensorOps<Self> for PinnCpu {
             .unwrap_or_else(|| Flex::float_all_dim(tensor, dim, out_dtype))
     }
 
+    fn float_zeros(shape: Shape, device: &Device<Self>, dtype: FloatDType) -> FloatTensor<Self> {
+        record_eager_op();
+        zeroed(shape, dtype)
+            .unwrap_or_else(|shape| Flex::float_zeros(shape, flex_device(device), dtype))
+    }
+
+    fn float_empty(shape: Shape, device: &Device<Self>, dtype: FloatDType) -> FloatTensor<Self> {
+        record_eager_op();
+        zeroed(shape, dtype)
+            .unwrap_or_else(|shape| Flex::float_empty(shape, flex_device(device), dtype))
+    }
+
     fn float_device(_tensor: &FloatTensor<Self>) -> Device<Self> {
         PinnJitDevice::Cpu
     }
@@ -161,13 +173,11 @@ impl FloatTensorOps<Self> for PinnCpu {
     delegate_to_flex! {
         fn float_from_data(data: TensorData, #[device] device: &Device<Self>) -> FloatTensor<Self>;
         fn float_random(shape: Shape, distribution: Distribution, #[device] device: &Device<Self>, dtype: FloatDType) -> FloatTensor<Self>;
-        fn float_zeros(shape: Shape, #[device] device: &Device<Self>, dtype: FloatDType) -> FloatTensor<Self>;
         fn float_ones(shape: Shape, #[device] device: &Device<Self>, dtype: FloatDType) -> FloatTensor<Self>;
         fn float_full(shape: Shape, fill_value: Scalar, #[device] device: &Device<Self>, dtype: FloatDType) -> FloatTensor<Self>;
         fn float_into_data(tensor: FloatTensor<Self>) -> impl Future<Output = Result<TensorData, ExecutionError>> + Send;
         fn float_to_device(tensor: FloatTensor<Self>, #[device] device: &Device<Self>) -> FloatTensor<Self>;
         fn float_into_int(tensor: FloatTensor<Self>, out_dtype: IntDType) -> IntTensor<Self>;
-        fn float_empty(shape: Shape, #[device] device: &Device<Self>, dtype: FloatDType) -> FloatTensor<Self>;
         fn float_repeat_dim(tensor: FloatTensor<Self>, dim: usize, times: usize) -> FloatTensor<Self>;
         fn float_add(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_add_scalar(lhs: FloatTensor<Self>, rhs: Scalar) -> FloatTensor<Self>;
@@ -260,5 +270,18 @@ impl FloatTensorOps<Self> for PinnCpu {
         fn float_unfold(tensor: FloatTensor<Self>, dim: usize, size: usize, step: usize) -> FloatTensor<Self>;
         fn float_is_nan(tensor: FloatTensor<Self>, out_dtype: BoolDType) -> BoolTensor<Self>;
         fn float_is_inf(tensor: FloatTensor<Self>, out_dtype: BoolDType) -> BoolTensor<Self>;
+    }
+}
+
+/// A zero-filled `f32`/`f64` tensor, allocated zeroed (large allocations come as fresh zero
+/// pages, no fill pass) and handed to the tensor without a copy. burn-flex's `zeros`/`empty`
+/// zero-fill a byte vector and then copy it into an aligned buffer; Burn's autodiff creates such
+/// tensors in every backward pass of a slice (zeros, then `slice_assign`). Other dtypes: the
+/// shape back, for burn-flex.
+fn zeroed(shape: Shape, dtype: FloatDType) -> Result<FlexTensor, Shape> {
+    match dtype {
+        FloatDType::F32 => Ok(FlexTensor::filled_typed(shape, DType::F32, 0f32)),
+        FloatDType::F64 => Ok(FlexTensor::filled_typed(shape, DType::F64, 0f64)),
+        _ => Err(shape),
     }
 }
