@@ -16,6 +16,7 @@ mod gemm;
 mod guard;
 mod ir;
 mod ops;
+mod slice_assign;
 
 pub use ir::PinnHandle;
 

@@ -13,7 +13,7 @@ use crate::backend::eager::guard::{
     empty_matmul, empty_reduction, flex_reducible, is_outer_product,
 };
 use crate::backend::eager::{PinnCpu, delegate_to_flex, flex_device};
-use crate::backend::eager::{exact, gemm};
+use crate::backend::eager::{exact, gemm, slice_assign};
 use crate::runtime::stats::record_eager_op;
 
 impl FloatTensorOps<Self> for PinnCpu {
@@ -166,6 +166,19 @@ impl FloatTensorOps<Self> for PinnCpu {
             .unwrap_or_else(|shape| Flex::float_empty(shape, flex_device(device), dtype))
     }
 
+    fn float_slice_assign(
+        tensor: FloatTensor<Self>,
+        slices: &[Slice],
+        value: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        record_eager_op();
+        if slice_assign::handles(&tensor, slices, &value) {
+            slice_assign::slice_assign(tensor, slices, value)
+        } else {
+            Flex::float_slice_assign(tensor, slices, value)
+        }
+    }
+
     fn float_device(_tensor: &FloatTensor<Self>) -> Device<Self> {
         PinnJitDevice::Cpu
     }
@@ -204,7 +217,6 @@ impl FloatTensorOps<Self> for PinnCpu {
         fn float_select(tensor: FloatTensor<Self>, dim: usize, indices: IntTensor<Self>) -> FloatTensor<Self>;
         fn float_select_add(tensor: FloatTensor<Self>, dim: usize, indices: IntTensor<Self>, value: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_slice(tensor: FloatTensor<Self>, slices: &[Slice]) -> FloatTensor<Self>;
-        fn float_slice_assign(tensor: FloatTensor<Self>, slices: &[Slice], value: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_mask_where(tensor: FloatTensor<Self>, mask: BoolTensor<Self>, value: FloatTensor<Self>) -> FloatTensor<Self>;
         fn float_mask_fill(tensor: FloatTensor<Self>, mask: BoolTensor<Self>, value: Scalar) -> FloatTensor<Self>;
         fn float_equal(lhs: FloatTensor<Self>, rhs: FloatTensor<Self>, out_dtype: BoolDType) -> BoolTensor<Self>;
