@@ -7,6 +7,10 @@
 //!
 //! Workloads: (a) a 10-op element-wise chain on 1M f32; (b) a tanh MLP 2→64→64→64→1 forward at
 //! batch 8192; (c) one Autodiff forward+backward of that MLP with an MSE loss.
+//!
+//! Like the PINN examples, it first calls `pinn_jit::runtime::memory::keep_freed_memory()` (glibc
+//! keeps freed multi-megabyte buffers mapped; the same setting for every backend in the run);
+//! `PINN_MALLOC_DEFAULTS=1` keeps glibc's defaults. The header line says which.
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
@@ -106,11 +110,18 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(21);
+    let kept = std::env::var_os("PINN_MALLOC_DEFAULTS").is_none()
+        && pinn_jit::runtime::memory::keep_freed_memory();
     println!(
-        "fusion_bench: {} reps per cell (median), {} threads, {}",
+        "fusion_bench: {} reps per cell (median), {} threads, {}, allocator: {}",
         reps,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        std::env::consts::ARCH
+        std::env::consts::ARCH,
+        if kept {
+            "freed buffers kept (keep_freed_memory)"
+        } else {
+            "glibc defaults"
+        }
     );
     let before = pinn_jit::stats();
     let jit = measure::<PinnJitBackend>("pinn-jit", reps);

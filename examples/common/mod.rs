@@ -256,34 +256,11 @@ pub trait BackendRun {
     fn run<B: AutodiffBackend>(&self, args: &Args, device: B::Device) -> Result<(), PinnError>;
 }
 
-/// Keeps freed tensor buffers in the process instead of handing them back to the OS.
-///
-/// A training step allocates and frees the same multi-megabyte buffers every step. With
-/// glibc's defaults, blocks above the (dynamic) mmap threshold are `munmap`ped when freed and
-/// the heap top is trimmed, so every step page-faults its working set back in: measured here
-/// on the default Burgers step, about 25 000 page faults and a quarter of the CPU time in the
-/// kernel, 2× slower overall. Raising the mmap threshold to glibc's maximum (32 MiB),
-/// disabling trimming and padding heap growth keeps those pages mapped for reuse.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+/// [`pinn_jit::runtime::memory::keep_freed_memory`]: keeps freed tensor buffers mapped (see
+/// there why; the Burgers step was 2× slower without).
 pub fn keep_freed_memory() {
-    unsafe extern "C" {
-        fn mallopt(param: i32, value: i32) -> i32;
-    }
-    const M_TRIM_THRESHOLD: i32 = -1;
-    const M_TOP_PAD: i32 = -2;
-    const M_MMAP_THRESHOLD: i32 = -3;
-    // SAFETY: mallopt only changes allocator tuning parameters; it is called before the
-    // training allocates anything large, and every value is within glibc's accepted range.
-    unsafe {
-        mallopt(M_MMAP_THRESHOLD, 32 << 20);
-        mallopt(M_TRIM_THRESHOLD, i32::MAX);
-        mallopt(M_TOP_PAD, 256 << 20);
-    }
+    pinn_jit::runtime::memory::keep_freed_memory();
 }
-
-/// No-op outside glibc (other allocators do not unmap eagerly).
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn keep_freed_memory() {}
 
 /// Calls `job.run::<B>` with the backend and precision of `args`. Adding a backend is one
 /// match arm here.

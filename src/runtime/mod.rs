@@ -4,5 +4,6 @@
 pub mod cache;
 pub mod launch;
 pub mod layout;
+pub mod memory;
 pub mod pace;
 pub mod stats;
