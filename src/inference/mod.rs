@@ -63,7 +63,7 @@ mod plan;
 mod trace;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub(crate) use aot::define_standalone;
 pub use error::{FileError, InferenceError};

@@ -198,40 +198,48 @@ pub fn log1p(x: f32) -> f32 {
     ln(u) * (x / (u - 1.0))
 }
 
+/// The rational `tanh`: inputs are clamped to `±TANH_CLAMP` (where the rational function is
+/// within 3 ULP of 1). Shared with `pinn_jit`'s code generator, which emits the same function.
+pub const TANH_CLAMP: f32 = 7.998_811_7;
+/// Below this `|x|`, `tanh(x)` is `x` to within 1 ULP (`x³/3` is below half an ULP of `x`); the
+/// rational function would lose bits to subnormal intermediates near `f32::MIN_POSITIVE`.
+pub const TANH_TINY: f32 = 4e-4;
+/// Numerator coefficients (of `x²`, highest degree first; Eigen's `generic_fast_tanh_float`);
+/// the result is `x · P(x²) / Q(x²)`.
+#[allow(clippy::excessive_precision)] // Eigen's digits, verbatim
+pub const TANH_P: [f32; 7] = [
+    -2.760_768_477_423_55e-16,
+    2.000_187_904_824_77e-13,
+    -8.604_671_522_137_35e-11,
+    5.122_297_090_371_14e-8,
+    1.485_722_357_179_79e-5,
+    6.372_619_288_754_36e-4,
+    4.893_524_558_917_86e-3,
+];
+/// Denominator coefficients (of `x²`, highest degree first).
+#[allow(clippy::excessive_precision)]
+pub const TANH_Q: [f32; 4] = [
+    1.198_258_394_667_02e-6,
+    1.185_347_056_866_54e-4,
+    2.268_434_632_439_00e-3,
+    4.893_525_185_543_85e-3,
+];
+
 /// The rational `tanh` of `pinn_jit::inference` (same clamp, same coefficients, same order of
 /// operations without FMA), so the runtime agrees with the compiled model bit for bit.
 pub fn tanh(x: f32) -> f32 {
-    const CLAMP: f32 = 7.998_811_7;
-    const TINY: f32 = 4e-4;
-    #[allow(clippy::excessive_precision)]
-    const P: [f32; 7] = [
-        -2.760_768_477_423_55e-16,
-        2.000_187_904_824_77e-13,
-        -8.604_671_522_137_35e-11,
-        5.122_297_090_371_14e-8,
-        1.485_722_357_179_79e-5,
-        6.372_619_288_754_36e-4,
-        4.893_524_558_917_86e-3,
-    ];
-    #[allow(clippy::excessive_precision)]
-    const Q: [f32; 4] = [
-        1.198_258_394_667_02e-6,
-        1.185_347_056_866_54e-4,
-        2.268_434_632_439_00e-3,
-        4.893_525_185_543_85e-3,
-    ];
-    if abs(x) < TINY {
+    if abs(x) < TANH_TINY {
         return x;
     }
-    let x = if x > CLAMP { CLAMP } else { x };
-    let x = if x < -CLAMP { -CLAMP } else { x };
+    let x = if x > TANH_CLAMP { TANH_CLAMP } else { x };
+    let x = if x < -TANH_CLAMP { -TANH_CLAMP } else { x };
     let x2 = x * x;
-    let mut p = P[0];
-    for c in &P[1..] {
+    let mut p = TANH_P[0];
+    for c in &TANH_P[1..] {
         p = p * x2 + c;
     }
-    let mut q = Q[0];
-    for c in &Q[1..] {
+    let mut q = TANH_Q[0];
+    for c in &TANH_Q[1..] {
         q = q * x2 + c;
     }
     p * x / q

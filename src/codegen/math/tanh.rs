@@ -6,30 +6,9 @@ use cranelift_frontend::FunctionBuilder;
 use super::exp_log::exp_f32;
 use super::{Em, MathCx, lane_is_f32};
 
-/// The rational `tanh`: inputs are clamped to `±TANH_CLAMP` (where the rational function is within 3 ULP of 1).
-pub(crate) const TANH_CLAMP: f32 = 7.998_811_7;
-/// Below this `|x|`, `tanh(x)` is `x` to within 1 ULP (`x³/3` is below half an ULP of `x`); the
-/// rational function would lose bits to subnormal intermediates near `f32::MIN_POSITIVE`.
-pub(crate) const TANH_TINY: f32 = 4e-4;
-/// Numerator coefficients (of `x²`, highest degree first); the result is `x · P(x²)`.
-#[allow(clippy::excessive_precision)] // Eigen's digits, verbatim
-pub(crate) const TANH_P: [f32; 7] = [
-    -2.760_768_477_423_55e-16,
-    2.000_187_904_824_77e-13,
-    -8.604_671_522_137_35e-11,
-    5.122_297_090_371_14e-8,
-    1.485_722_357_179_79e-5,
-    6.372_619_288_754_36e-4,
-    4.893_524_558_917_86e-3,
-];
-/// Denominator coefficients (of `x²`, highest degree first).
-#[allow(clippy::excessive_precision)]
-pub(crate) const TANH_Q: [f32; 4] = [
-    1.198_258_394_667_02e-6,
-    1.185_347_056_866_54e-4,
-    2.268_434_632_439_00e-3,
-    4.893_525_185_543_85e-3,
-];
+// The rational `tanh`'s constants live in the dependency-free microcontroller runtime, whose
+// interpreter must compute the same function bit for bit.
+pub(crate) use pinn_jit_mcu::math::{TANH_CLAMP, TANH_P, TANH_Q, TANH_TINY};
 
 /// Where [`rational_tanh`] takes its constants from.
 #[derive(Clone, Copy, Debug)]

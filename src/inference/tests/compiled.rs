@@ -2,28 +2,12 @@
 //! every element-wise instruction with edge values, layouts (concat, slice, broadcast), random
 //! graphs, batch sizes around every tile and block boundary, bad calls and threads.
 
-use super::{Rng, assert_close, check_graph, option_sets};
+use super::{Rng, assert_close, check_graph, option_sets, spec, two_column_map};
 use crate::inference::{CompiledModel, Graph, InferenceError, Node, NodeId, Operand};
-use crate::kernel::{
-    BinaryOp, BoolOp, CmpOp, ElemType, FloatTest, Inst, KernelSpec, Output, UnaryOp, ValueId,
-};
+use crate::kernel::{BinaryOp, BoolOp, CmpOp, ElemType, FloatTest, Inst, UnaryOp, ValueId};
 
 /// Batch sizes that cross the row blocks (3), the AVX2 blocks (6) and tiles.
 const ROWS: [usize; 12] = [0, 1, 2, 3, 4, 5, 6, 7, 13, 64, 65, 200];
-
-fn spec(n_inputs: usize, body: Vec<Inst>) -> KernelSpec {
-    let out = ValueId(body.len() as u32 - 1);
-    KernelSpec {
-        float: ElemType::F32,
-        inputs: vec![ElemType::F32; n_inputs],
-        num_scalars: 0,
-        body,
-        outputs: vec![Output {
-            value: out,
-            ty: ElemType::F32,
-        }],
-    }
-}
 
 fn unary(op: UnaryOp, x: NodeId) -> Node {
     Node::Map {
@@ -277,27 +261,7 @@ fn binary_compare_select_clamp_and_casts_match_the_interpreter() {
     ]);
     bodies.push(("logic".into(), b));
     for (name, body) in bodies {
-        let g = Graph {
-            input_width: 2,
-            nodes: vec![
-                Node::Input,
-                Node::Slice {
-                    x: 0,
-                    start: 0,
-                    len: 1,
-                },
-                Node::Slice {
-                    x: 0,
-                    start: 1,
-                    len: 1,
-                },
-                Node::Map {
-                    operands: vec![Operand::Node(1), Operand::Node(2)],
-                    spec: spec(2, body),
-                },
-            ],
-            output: 3,
-        };
+        let g = two_column_map(body);
         check_map(&g, x2.len() / 2, &x2, 0.0, &name);
     }
 }

@@ -3,10 +3,9 @@
 //! errors for what cannot be compiled.
 
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation;
 use burn::tensor::{Tensor, TensorData};
 
-use super::{Rng, assert_close};
+use super::{Rng, assert_close, element_wise_activations};
 use crate::PinnJitDevice;
 use crate::inference::{CompiledModel, InferenceError, Node, Tracer};
 
@@ -90,33 +89,7 @@ fn edge_inputs_propagate_like_eager() {
 #[test]
 fn activations_match_eager() {
     let (l1, l2) = (lin(3, 24), lin(24, 2));
-    type Act = Box<dyn Fn(T2) -> T2>;
-    let acts: Vec<(&str, Act)> = vec![
-        ("relu", Box::new(activation::relu)),
-        ("gelu", Box::new(activation::gelu)),
-        ("sigmoid", Box::new(activation::sigmoid)),
-        ("silu", Box::new(activation::silu)),
-        ("softplus", Box::new(|h| activation::softplus(h, 1.0))),
-        ("leaky_relu", Box::new(|h| activation::leaky_relu(h, 0.1))),
-        ("sin", Box::new(|h: T2| h.sin())),
-        ("cos", Box::new(|h: T2| h.cos())),
-        ("exp", Box::new(|h: T2| h.exp())),
-        ("clamp", Box::new(|h: T2| h.clamp(-0.5, 0.75))),
-        ("square", Box::new(|h: T2| h.powf_scalar(2.0))),
-        ("cube", Box::new(|h: T2| h.powf_scalar(3.0))),
-        ("abs_sqrt", Box::new(|h: T2| h.abs().sqrt())),
-        ("log1p_sq", Box::new(|h: T2| (h.clone() * h).log1p())),
-        ("erf", Box::new(|h: T2| h.erf())),
-        ("recip", Box::new(|h: T2| (h.abs() + 1.0).recip())),
-        ("neg_div", Box::new(|h: T2| -h / 3.0 - 1.0)),
-        (
-            "mask",
-            Box::new(|h: T2| {
-                let m = h.clone().greater_elem(0.25);
-                h.clone().mask_where(m, h * 2.0)
-            }),
-        ),
-    ];
+    let acts = element_wise_activations();
     for (name, act) in acts {
         check(3, |x| l2.forward(act(l1.forward(x))), name);
     }

@@ -4,31 +4,9 @@
 
 use super::{Rng, check_graph};
 use crate::export::mcu::{McuExportError, McuOptions, graph_to_mcu_bytes};
+use crate::inference::tests::{map, two_column_map};
 use crate::inference::{Graph, Node, NodeId, Operand};
-use crate::kernel::{
-    BinaryOp, BoolOp, CmpOp, ElemType, FloatTest, Inst, KernelSpec, Output, UnaryOp, ValueId,
-};
-
-fn spec(n_inputs: usize, body: Vec<Inst>) -> KernelSpec {
-    let last = body.len() as u32 - 1;
-    KernelSpec {
-        float: ElemType::F32,
-        inputs: vec![ElemType::F32; n_inputs],
-        num_scalars: 0,
-        body,
-        outputs: vec![Output {
-            value: ValueId(last),
-            ty: ElemType::F32,
-        }],
-    }
-}
-
-fn map(operands: Vec<Operand>, body: Vec<Inst>) -> Node {
-    Node::Map {
-        spec: spec(operands.len(), body),
-        operands,
-    }
-}
+use crate::kernel::{BinaryOp, BoolOp, CmpOp, ElemType, FloatTest, Inst, UnaryOp, ValueId};
 
 /// One map of `x` (node 0, `width` wide) to its output.
 fn unary_graph(op: UnaryOp, width: usize) -> Graph {
@@ -95,27 +73,11 @@ fn binary_compare_select_clamp_casts_and_tests_match() {
         if op == BinaryOp::Pow || op == BinaryOp::Atan2 {
             continue;
         }
-        let g = Graph {
-            input_width: 2,
-            nodes: vec![
-                Node::Input,
-                Node::Slice {
-                    x: 0,
-                    start: 0,
-                    len: 1,
-                },
-                Node::Slice {
-                    x: 0,
-                    start: 1,
-                    len: 1,
-                },
-                map(
-                    vec![Operand::Node(1), Operand::Node(2)],
-                    vec![Inst::Input(0), Inst::Input(1), Inst::Binary(op, v(0), v(1))],
-                ),
-            ],
-            output: 3,
-        };
+        let g = two_column_map(vec![
+            Inst::Input(0),
+            Inst::Input(1),
+            Inst::Binary(op, v(0), v(1)),
+        ]);
         check_graph(&g, &pairs, 0.0, &format!("{op:?}"));
     }
     // Every comparison, boolean op, test, select, clamp and cast in one program.
@@ -160,24 +122,7 @@ fn binary_compare_select_clamp_casts_and_tests_match() {
         lo: v(s.0 + 1),
         hi: v(s.0 + 2),
     });
-    let g = Graph {
-        input_width: 2,
-        nodes: vec![
-            Node::Input,
-            Node::Slice {
-                x: 0,
-                start: 0,
-                len: 1,
-            },
-            Node::Slice {
-                x: 0,
-                start: 1,
-                len: 1,
-            },
-            map(vec![Operand::Node(1), Operand::Node(2)], body),
-        ],
-        output: 3,
-    };
+    let g = two_column_map(body);
     check_graph(&g, &pairs, 0.0, "logic program");
 }
 

@@ -8,47 +8,7 @@ mod models;
 use super::{McuModel, McuOptions, McuWeights, graph_to_mcu_bytes, to_mcu_bytes};
 use crate::inference::{CompiledModel, Graph};
 
-/// A small deterministic generator (xorshift64*).
-pub(super) struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in `[lo, hi)`.
-    pub fn f32(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32)
-    }
-    pub fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-        (0..n).map(|_| self.f32(lo, hi)).collect()
-    }
-}
-
-/// `a` and `b` agree: same NaN-ness, equal infinities, finite values within `rtol` of
-/// `|b| + scale` (scale: the largest finite `|b|`, at least 1).
-pub(super) fn assert_close(a: &[f32], b: &[f32], rtol: f32, what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths differ");
-    let scale = b
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold(1.0f32, |m, v| m.max(v.abs()));
-    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
-        let ok = if x.is_nan() || y.is_nan() {
-            x.is_nan() && y.is_nan()
-        } else if x.is_infinite() || y.is_infinite() {
-            x == y
-        } else {
-            (x - y).abs() <= rtol * (y.abs() + scale)
-        };
-        assert!(ok, "{what}: element {i}: mcu {x}, reference {y}");
-    }
-}
+pub(super) use crate::inference::tests::{Rng, assert_close};
 
 /// Run an exported model on `rows × input_width` inputs with a buffer of exactly the size the
 /// exporter computed.
