@@ -15,6 +15,8 @@
 //! mcu_buffer_bytes=<n>`, the last being the scratch buffer the `no_std` microcontroller
 //! runtime (`pinn-jit-mcu`, see `examples/mcu_export.rs`) needs for the same model.
 
+#[path = "common/edge_model.rs"]
+mod edge_model;
 #[path = "../benches/workloads.rs"]
 mod workloads;
 
@@ -22,34 +24,12 @@ use std::path::PathBuf;
 
 use pinn_jit::export::mcu::{McuOptions, to_mcu_bytes};
 use pinn_jit::export::{ExportOptions, Target, Verification, verify_on_target};
-use pinn_jit::inference::{CompiledModel, Tracer};
-use workloads::Mlp;
-
-fn fresh_burgers_mlp() -> CompiledModel {
-    let mlp = Mlp::<Tracer>::new(&Default::default());
-    CompiledModel::trace(2, |x| mlp.forward(x)).expect("the MLP compiles")
-}
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (mut model_path, mut out) = (None, PathBuf::from("edge_export"));
-    while let Some(a) = args.next() {
-        match (a.as_str(), args.next()) {
-            ("--model", Some(p)) => model_path = Some(PathBuf::from(p)),
-            ("--out", Some(p)) => out = PathBuf::from(p),
-            _ => {
-                eprintln!("usage: edge_export [--model PATH] [--out DIR]");
-                std::process::exit(2);
-            }
-        }
-    }
-    let model = match &model_path {
-        Some(p) => CompiledModel::load(p).unwrap_or_else(|e| {
-            eprintln!("error: {e}");
-            std::process::exit(1)
-        }),
-        None => fresh_burgers_mlp(),
-    };
+    let options = edge_model::options("edge_export");
+    let model = edge_model::model(options.model.as_deref());
+    let model_path = options.model;
+    let out = options.out.unwrap_or_else(|| PathBuf::from("edge_export"));
     println!(
         "model: {} inputs → {} outputs ({})",
         model.input_width(),

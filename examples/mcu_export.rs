@@ -13,32 +13,15 @@
 //! `[f32; N]` buffer with `N >= buffer floats`, `model.infer(&[x, t], &mut u, &mut buffer)`.
 //! Times here are the host's (one thread), not a microcontroller's.
 
+#[path = "common/edge_model.rs"]
+mod edge_model;
+#[path = "../benches/workloads.rs"]
+mod workloads;
+
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::nn::{Linear, LinearConfig};
 use pinn_jit::export::mcu::{McuOptions, McuWeights, to_mcu_bytes};
-use pinn_jit::inference::{CompiledModel, Tracer};
-
-fn fresh_burgers_mlp() -> CompiledModel {
-    let device = Default::default();
-    let layers: Vec<Linear<Tracer>> = [2, 64, 64, 64, 1]
-        .windows(2)
-        .map(|w| LinearConfig::new(w[0], w[1]).init(&device))
-        .collect();
-    CompiledModel::trace(2, |x| {
-        let mut h = x;
-        for (i, l) in layers.iter().enumerate() {
-            h = l.forward(h);
-            if i + 1 < layers.len() {
-                h = h.tanh();
-            }
-        }
-        h
-    })
-    .expect("the MLP compiles")
-}
 
 /// Median over `reps` runs of `f`, in nanoseconds per sample (`f` runs `samples` samples).
 fn ns_per_sample(reps: usize, samples: usize, mut f: impl FnMut()) -> f64 {
@@ -55,25 +38,9 @@ fn ns_per_sample(reps: usize, samples: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (mut model_path, mut out) = (None, None);
-    while let Some(a) = args.next() {
-        match (a.as_str(), args.next()) {
-            ("--model", Some(p)) => model_path = Some(PathBuf::from(p)),
-            ("--out", Some(p)) => out = Some(PathBuf::from(p)),
-            _ => {
-                eprintln!("usage: mcu_export [--model PATH] [--out DIR]");
-                std::process::exit(2);
-            }
-        }
-    }
-    let model = match &model_path {
-        Some(p) => CompiledModel::load(p).unwrap_or_else(|e| {
-            eprintln!("error: {e}");
-            std::process::exit(1)
-        }),
-        None => fresh_burgers_mlp(),
-    };
+    let options = edge_model::options("mcu_export");
+    let model = edge_model::model(options.model.as_deref());
+    let out = options.out;
     let (iw, ow) = (model.input_width(), model.output_width());
     // 4096 random samples in [-1, 1]^iw (a fixed LCG, so runs are comparable).
     let mut state = 0x2545_f491_u64;
