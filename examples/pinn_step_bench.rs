@@ -300,7 +300,7 @@ fn default_runs(o: &Options) -> Result<(), PinnError> {
 }
 
 fn run(o: &Options) -> Result<(), PinnError> {
-    common::keep_freed_memory();
+    pinn_jit::runtime::memory::keep_freed_memory();
     type Jit = Autodiff<PinnJitBackend>;
     type Fx = Autodiff<Flex>;
     type Nd = Autodiff<NdArray<f32>>;

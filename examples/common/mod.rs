@@ -256,17 +256,11 @@ pub trait BackendRun {
     fn run<B: AutodiffBackend>(&self, args: &Args, device: B::Device) -> Result<(), PinnError>;
 }
 
-/// [`pinn_jit::runtime::memory::keep_freed_memory`]: keeps freed tensor buffers mapped (see
-/// there why; the Burgers step was 2× slower without).
-pub fn keep_freed_memory() {
-    pinn_jit::runtime::memory::keep_freed_memory();
-}
-
 /// Calls `job.run::<B>` with the backend and precision of `args`. Adding a backend is one
 /// match arm here.
 pub fn dispatch<J: BackendRun>(args: &Args, job: &J) -> Result<(), PinnError> {
     if std::env::var_os("PINN_MALLOC_DEFAULTS").is_none() {
-        keep_freed_memory();
+        pinn_jit::runtime::memory::keep_freed_memory();
     }
     match (args.backend, args.precision) {
         (BackendKind::PinnJit, Precision::F32) => {
