@@ -54,7 +54,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_module::default_libcall_names;
 use cranelift_object::{ObjectBuilder, ObjectModule};
 
-use crate::inference::{CompiledModel, InferenceError, define_standalone};
+use crate::inference::{CompiledModel, InferenceError, WeightPrecision, define_standalone};
 
 /// A machine an exported object runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -148,15 +148,25 @@ pub struct ExportOptions {
     pub name: String,
     /// The machine.
     pub target: Target,
+    /// Format of the dense weights in the object (default `F32`;
+    /// [`WeightPrecision::Int8`] stores `i8` codes, about 4× smaller).
+    pub weights: WeightPrecision,
 }
 
 impl ExportOptions {
-    /// Export as `<name>_infer` for `target`.
+    /// Export as `<name>_infer` for `target`, with `f32` weights.
     pub fn new(name: impl Into<String>, target: Target) -> Self {
         Self {
             name: name.into(),
             target,
+            weights: WeightPrecision::F32,
         }
+    }
+
+    /// The same, with dense weights in `weights`.
+    pub fn with_weights(mut self, weights: WeightPrecision) -> Self {
+        self.weights = weights;
+        self
     }
 }
 
@@ -173,8 +183,8 @@ pub struct ExportedModel {
     pub code_bytes: usize,
     /// Bytes of weights and constants in the object.
     pub data_bytes: usize,
-    /// Bytes of stack the entry reserves for intermediate values (plus a few hundred for
-    /// saved registers).
+    /// Bytes of stack the entry reserves for intermediate values and the deepest step's own
+    /// buffer (an `i8` layer's quantized input row), plus a few hundred for saved registers.
     pub stack_bytes: usize,
     /// Floats per input row.
     pub inputs: usize,
@@ -298,7 +308,13 @@ impl CompiledModel {
         )
         .map_err(|e| cg(&e))?;
         let mut module = ObjectModule::new(builder);
-        let standalone = define_standalone(&mut module, self.graph(), &options.name, target.fma())?;
+        let standalone = define_standalone(
+            &mut module,
+            self.graph(),
+            &options.name,
+            target.fma(),
+            options.weights,
+        )?;
         let object = module.finish().emit().map_err(|e| cg(&e))?;
         let data_bytes = standalone.data_bytes;
         let (inputs, outputs) = (self.input_width(), self.output_width());
@@ -315,7 +331,7 @@ impl CompiledModel {
             header,
             code_bytes: standalone.code_bytes,
             data_bytes,
-            stack_bytes: standalone.scratch_bytes,
+            stack_bytes: standalone.scratch_bytes + standalone.step_stack_bytes,
             inputs,
             outputs,
         })

@@ -6,9 +6,11 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{Linkage, Module};
 
 use super::InferenceError;
-use super::codegen::{CodeOptions, define_model};
+use super::codegen::{CodeOptions, define_model, int8_slot_bytes};
 use super::emit::first_callout_op;
 use super::graph::Graph;
+use super::pack::DenseLayout;
+use super::pack::WeightPrecision;
 use super::plan::{self, Step};
 
 /// What [`define_standalone`] put into the module.
@@ -20,6 +22,9 @@ pub(crate) struct Standalone {
     pub scratch_bytes: usize,
     /// Bytes of weights and constants.
     pub data_bytes: usize,
+    /// Bytes of the largest stack buffer of one step (`i8` layers quantize their input rows
+    /// there), below the entry's frame while the step runs.
+    pub step_stack_bytes: usize,
 }
 
 /// Define `<name>_infer(const float *in, float *out, size_t batch)` in `module`: the model's
@@ -35,8 +40,9 @@ pub(crate) fn define_standalone<M: Module>(
     graph: &Graph,
     name: &str,
     fma: bool,
+    weights: WeightPrecision,
 ) -> Result<Standalone, InferenceError> {
-    let plan = plan::plan(graph)?;
+    let plan = plan::plan(graph, weights)?;
     let callout_op = plan.steps.iter().find_map(|step| match step {
         Step::Map { spec, .. } => first_callout_op(spec),
         _ => None,
@@ -101,5 +107,18 @@ pub(crate) fn define_standalone<M: Module>(
         code_bytes,
         scratch_bytes,
         data_bytes: plan.data.len() * 4,
+        step_stack_bytes: plan
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Dense {
+                    k,
+                    layout: DenseLayout::Int8 { .. },
+                    ..
+                } => int8_slot_bytes(*k),
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0),
     })
 }

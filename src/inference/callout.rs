@@ -15,6 +15,8 @@ use super::pack::PANEL;
 pub(crate) const DENSE: &str = "pinn_jit_infer_dense_avx2";
 pub(crate) const UNARY: &str = "pinn_jit_infer_unary_f32x4";
 pub(crate) const BINARY: &str = "pinn_jit_infer_binary_f32x4";
+/// The `i8` dense kernel ([`super::callout_int8`]).
+pub(crate) const DENSE_INT8: &str = "pinn_jit_infer_dense_int8";
 
 /// Whether the AVX2 dense kernel can run on this host.
 pub(crate) fn has_avx2_fma() -> bool {
@@ -53,6 +55,9 @@ pub(crate) unsafe extern "C" fn dense_avx2(
     // SAFETY: forwarded contract; the features were detected before this was registered.
     unsafe { avx2::dense(x, ldx, rows, w, bias, out, ldo, k, n, act == 1) }
 }
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use avx2::{store16, tanh8};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
@@ -139,7 +144,7 @@ mod avx2 {
 
     /// `tanh` of 8 lanes, operation for operation what `activation::emit_tanh` emits.
     #[target_feature(enable = "avx2,fma")]
-    fn tanh8(x0: __m256) -> __m256 {
+    pub(crate) fn tanh8(x0: __m256) -> __m256 {
         let abs = _mm256_andnot_ps(_mm256_set1_ps(-0.0), x0);
         let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(abs, _mm256_set1_ps(TANH_TINY));
         let x = x0;
@@ -162,7 +167,7 @@ mod avx2 {
 
     /// Store 16 lanes (`valid` of them) at `out`.
     #[target_feature(enable = "avx2")]
-    unsafe fn store16(out: *mut f32, v0: __m256, v1: __m256, valid: usize) {
+    pub(crate) unsafe fn store16(out: *mut f32, v0: __m256, v1: __m256, valid: usize) {
         // SAFETY: the caller owns `valid` floats at `out`.
         unsafe {
             if valid == PANEL {

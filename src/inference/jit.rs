@@ -98,6 +98,10 @@ pub(crate) fn compile(plan: &Plan, opts: &CodeOptions) -> Result<JitCode, Infere
     #[cfg(target_arch = "x86_64")]
     if opts.dense_callout_min_rows.is_some() {
         jb.symbol(callout::DENSE, callout::dense_avx2 as *const u8);
+        jb.symbol(
+            callout::DENSE_INT8,
+            super::callout_int8::dense_int8_x86 as *const u8,
+        );
     }
     let mut module = JITModule::new(jb);
     let built = define_model(&mut module, plan, "pinn_jit_model", opts).and_then(|(id, size)| {

@@ -50,6 +50,7 @@
 mod activation;
 mod aot;
 mod callout;
+mod callout_int8;
 mod codegen;
 mod emit;
 mod error;
@@ -70,4 +71,5 @@ pub use error::{FileError, InferenceError};
 pub use file::{FORMAT_VERSION, MAGIC, graph_from_bytes, graph_to_bytes};
 pub use graph::{Graph, MAX_WIDTH, Node, NodeId, Operand};
 pub use model::{CompileOptions, CompiledModel};
+pub use pack::{INT8_MAX_K, WeightPrecision, int8_act_max};
 pub use trace::{TraceBridge, TraceChannel, TraceClient, Tracer, to_tracer};

@@ -13,6 +13,7 @@ use super::callout::has_avx2_fma;
 use super::codegen::CodeOptions;
 use super::graph::Graph;
 use super::jit::{self, JitCode};
+use super::pack::WeightPrecision;
 use super::plan;
 use super::trace::{self, Tracer, to_tracer};
 use crate::PinnJitDevice;
@@ -32,6 +33,8 @@ pub struct CompileOptions {
     pub self_check: bool,
     /// Print the generated Cranelift IR to stderr.
     pub print_ir: bool,
+    /// Format of the dense layers' weights (default `F32`; see [`WeightPrecision::Int8`]).
+    pub weights: WeightPrecision,
 }
 
 impl Default for CompileOptions {
@@ -41,6 +44,7 @@ impl Default for CompileOptions {
             parallel_min_rows: 1024,
             self_check: true,
             print_ir: false,
+            weights: WeightPrecision::F32,
         }
     }
 }
@@ -75,6 +79,7 @@ pub struct CompiledModel {
     output_width: usize,
     tile_rows: usize,
     scratch_floats: usize,
+    weight_bytes: usize,
     parallel_min_rows: usize,
     compile_time: Duration,
     code: JitCode,
@@ -120,7 +125,7 @@ impl CompiledModel {
         let start = Instant::now();
         graph.validate()?;
         let graph = graph.pruned();
-        let plan = plan::plan(&graph)?;
+        let plan = plan::plan(&graph, options.weights)?;
         let code_opts = CodeOptions {
             fma: crate::codegen::CompileOptions::default().fma,
             dense_callout_min_rows: options.avx2_dense_min_rows.filter(|_| has_avx2_fma()),
@@ -132,6 +137,7 @@ impl CompiledModel {
             output_width: plan.output_width,
             tile_rows: plan.tile_rows,
             scratch_floats: plan.scratch_floats,
+            weight_bytes: plan.weight_bytes,
             parallel_min_rows: options.parallel_min_rows.max(1),
             compile_time: start.elapsed(),
             code,
@@ -173,7 +179,11 @@ impl CompiledModel {
         let model = Self::compile_with(graph, options)?;
         if options.self_check {
             let got = model.infer(&t.input_values)?;
-            check_close(&t.output_values, &got)?;
+            let tolerance = match options.weights {
+                WeightPrecision::F32 => 1e-3,
+                WeightPrecision::Int8 => 5e-2,
+            };
+            check_close(&t.output_values, &got, tolerance)?;
         }
         Ok(model)
     }
@@ -240,6 +250,13 @@ impl CompiledModel {
     /// Bytes of machine code.
     pub fn code_size(&self) -> usize {
         self.code.code_size()
+    }
+
+    /// Bytes of the dense layers' packed weights as the code reads them: `f32` weights (or
+    /// `i8` codes with their per-column `f32` scales) without the panels' zero padding, plus
+    /// biases.
+    pub fn weight_bytes(&self) -> usize {
+        self.weight_bytes
     }
 
     /// Run the model on `input` (`rows × input_width`, row-major); returns
@@ -330,9 +347,11 @@ impl CompiledModel {
     }
 }
 
-/// The self-check of a traced model: every element within 1e-3 relative to its magnitude plus
-/// the output's mean magnitude, with NaN where and only where eager has NaN and infinities equal.
-fn check_close(expected: &[f32], found: &[f32]) -> Result<(), InferenceError> {
+/// The self-check of a traced model: every element within `tolerance` (1e-3 for `f32` weights,
+/// 5e-2 for `i8` ones: a check that the code computes the model, not a bound on quantization
+/// error) relative to its magnitude plus the output's mean magnitude, with NaN where and only
+/// where eager has NaN and infinities equal.
+fn check_close(expected: &[f32], found: &[f32], tolerance: f32) -> Result<(), InferenceError> {
     let finite: Vec<f32> = expected.iter().copied().filter(|v| v.is_finite()).collect();
     let scale = finite.iter().map(|v| v.abs()).sum::<f32>() / finite.len().max(1) as f32;
     for (i, (&e, &f)) in expected.iter().zip(found).enumerate() {
@@ -341,7 +360,7 @@ fn check_close(expected: &[f32], found: &[f32]) -> Result<(), InferenceError> {
         } else if e.is_infinite() || f.is_infinite() {
             e == f
         } else {
-            (e - f).abs() <= 1e-3 * (e.abs() + scale) + f32::MIN_POSITIVE
+            (e - f).abs() <= tolerance * (e.abs() + scale) + f32::MIN_POSITIVE
         };
         if !ok {
             return Err(InferenceError::SelfCheck {
@@ -377,13 +396,15 @@ mod tests {
         assert!(
             check_close(
                 &[1.0, f32::NAN, f32::INFINITY],
-                &[1.0000001, f32::NAN, f32::INFINITY]
+                &[1.0000001, f32::NAN, f32::INFINITY],
+                1e-3
             )
             .is_ok()
         );
-        assert!(check_close(&[1.0, 2.0], &[1.0, 2.1]).is_err());
-        assert!(check_close(&[f32::NAN], &[0.0]).is_err());
-        assert!(check_close(&[1.0], &[f32::NAN]).is_err());
-        assert!(check_close(&[f32::INFINITY], &[f32::NEG_INFINITY]).is_err());
+        assert!(check_close(&[1.0, 2.0], &[1.0, 2.1], 1e-3).is_err());
+        assert!(check_close(&[1.0, 2.0], &[1.0, 2.1], 5e-2).is_ok());
+        assert!(check_close(&[f32::NAN], &[0.0], 1e-3).is_err());
+        assert!(check_close(&[1.0], &[f32::NAN], 1e-3).is_err());
+        assert!(check_close(&[f32::INFINITY], &[f32::NEG_INFINITY], 1e-3).is_err());
     }
 }

@@ -6,6 +6,36 @@
 //! A micro-kernel then streams one contiguous line per step of the reduction, whatever the
 //! vector width (4 lanes for Cranelift's SIMD, 8 for the AVX2 kernel). Narrow layers (`n < 4`)
 //! are stored transposed instead (`n` rows of `k`), for dot products along `k`.
+//!
+//! With [`WeightPrecision::Int8`], layers of at least 4 outputs store `i8` codes instead
+//! (symmetric, one `f32` scale per output column: `w ≈ scale[j] · q`), four to a float of the
+//! data array. Their panels interleave pairs of reduction steps, the layout of a
+//! "multiply 16-bit pairs and add" instruction (x86 `pmaddwd`/`vpdpwssd`): for pair `m`, 32
+//! bytes `q[2m][c], q[2m + 1][c]` for `c = 0 .. 16` (a zero row pads an odd `k`). See
+//! [`int8_act_max`] for the activations they are multiplied with.
+
+/// The numeric format of packed dense weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WeightPrecision {
+    /// `f32` weights, the trained values exactly.
+    #[default]
+    F32,
+    /// `i8` codes with a symmetric scale per output column (4× less weight memory), multiplied
+    /// with the layer's input quantized per row to 16-bit integers at run time, accumulated
+    /// exactly in `i32` and rescaled once per output. Layers with fewer than 4 outputs or more
+    /// than [`INT8_MAX_K`] inputs stay `f32`.
+    Int8,
+}
+
+/// Widest input (`k`) of an `i8` layer: its quantized row lives on the generated code's stack.
+pub const INT8_MAX_K: usize = 4096;
+
+/// Largest activation code of an `i8` layer with `k` inputs: 32767 where `i32` accumulation of
+/// `k` products `|q| ≤ 127 × code` cannot overflow (`k ≤ 516`), smaller above.
+pub fn int8_act_max(k: usize) -> f32 {
+    let pairs = k.div_ceil(2).max(1) as u64;
+    (((i32::MAX as u64) / (127 * 2 * pairs)).min(32767)) as f32
+}
 
 /// Output columns per weight panel.
 pub(crate) const PANEL: usize = 16;
@@ -19,6 +49,44 @@ pub(crate) enum DenseLayout {
     Panels { w: usize, bias: Option<usize> },
     /// `n × k` (transposed) at `wt`; bias of `n` floats.
     Dot { wt: usize, bias: Option<usize> },
+    /// `i8` panels (`ceil(n / 16)` panels of `ceil(k / 2) × 32` bytes) at float offset `w`;
+    /// `scale` and `bias` padded like [`DenseLayout::Panels`]' bias.
+    Int8 {
+        w: usize,
+        scale: usize,
+        bias: Option<usize>,
+    },
+}
+
+/// Per-column symmetric `i8` quantization of a `k × n` row-major matrix: codes (same layout)
+/// and scales. A column whose largest magnitude is 0 gets scale 0 and codes 0.
+///
+/// # Panics
+/// If a weight is not finite (checked by the caller).
+pub(crate) fn quantize_columns(weight: &[f32], k: usize, n: usize) -> (Vec<i8>, Vec<f32>) {
+    let mut scale = vec![0.0f32; n];
+    for row in weight.chunks_exact(n).take(k) {
+        for (s, &w) in scale.iter_mut().zip(row) {
+            assert!(w.is_finite(), "int8 packing of a non-finite weight");
+            *s = s.max(w.abs());
+        }
+    }
+    for s in &mut scale {
+        *s /= 127.0;
+    }
+    let codes = weight
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            let s = scale[i % n];
+            if s == 0.0 {
+                0
+            } else {
+                (w / s).round_ties_even().clamp(-127.0, 127.0) as i8
+            }
+        })
+        .collect();
+    (codes, scale)
 }
 
 /// Whether a `k → n` dense layer is packed as dot products.
@@ -34,11 +102,16 @@ pub(crate) const TANH_TABLE: usize = 0;
 /// Accumulates the data array.
 pub(crate) struct Packer {
     data: Vec<f32>,
+    /// Bytes of dense weights, scales and biases packed so far (without padding).
+    weight_bytes: usize,
 }
 
 impl Default for Packer {
     fn default() -> Self {
-        let mut p = Packer { data: Vec::new() };
+        let mut p = Packer {
+            data: Vec::new(),
+            weight_bytes: 0,
+        };
         let at = p.row(&super::activation::tanh_table());
         debug_assert_eq!(at, TANH_TABLE);
         p
@@ -68,6 +141,7 @@ impl Packer {
         bias: Option<&[f32]>,
     ) -> DenseLayout {
         debug_assert_eq!(weight.len(), k * n);
+        self.weight_bytes += 4 * (k * n + bias.map_or(0, <[f32]>::len));
         if use_dot(n) {
             let wt = self.section(k * n);
             for j in 0..n {
@@ -93,6 +167,50 @@ impl Packer {
             at
         });
         DenseLayout::Panels { w, bias }
+    }
+
+    /// A dense layer as `i8` codes per [`DenseLayout::Int8`] (the caller checked `n ≥ 4` and
+    /// that every weight is finite).
+    pub fn dense_int8(
+        &mut self,
+        weight: &[f32],
+        k: usize,
+        n: usize,
+        bias: Option<&[f32]>,
+    ) -> DenseLayout {
+        debug_assert_eq!(weight.len(), k * n);
+        self.weight_bytes += k * n + 4 * (n + bias.map_or(0, <[f32]>::len));
+        let (codes, scales) = quantize_columns(weight, k, n);
+        let panels = n.div_ceil(PANEL);
+        let pairs = k.div_ceil(2);
+        let mut bytes = vec![0u8; panels * pairs * 2 * PANEL];
+        for p in 0..panels {
+            for kk in 0..k {
+                for j in 0..PANEL.min(n - p * PANEL) {
+                    let at = (p * pairs + kk / 2) * 2 * PANEL + 2 * j + kk % 2;
+                    bytes[at] = codes[kk * n + p * PANEL + j] as u8;
+                }
+            }
+        }
+        let w = self.section(bytes.len().div_ceil(4));
+        for (f, b) in self.data[w..].iter_mut().zip(bytes.chunks(4)) {
+            let mut le = [0u8; 4];
+            le[..b.len()].copy_from_slice(b);
+            *f = f32::from_le_bytes(le);
+        }
+        let scale = self.section(panels * PANEL);
+        self.data[scale..scale + n].copy_from_slice(&scales);
+        let bias = bias.map(|b| {
+            let at = self.section(panels * PANEL);
+            self.data[at..at + n].copy_from_slice(b);
+            at
+        });
+        DenseLayout::Int8 { w, scale, bias }
+    }
+
+    /// Bytes of the dense layers packed so far (see `CompiledModel::weight_bytes`).
+    pub fn weight_bytes(&self) -> usize {
+        self.weight_bytes
     }
 
     /// The packed data.

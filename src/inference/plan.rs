@@ -10,7 +10,7 @@
 
 use super::InferenceError;
 use super::graph::{Graph, Node, Operand};
-use super::pack::{DenseLayout, Packer, use_dot};
+use super::pack::{DenseLayout, INT8_MAX_K, Packer, WeightPrecision, use_dot};
 use crate::kernel::{Inst, KernelSpec, UnaryOp, ValueId};
 
 /// Most rows per tile: a multiple of the AVX2 kernel's 6-row blocks, so that full tiles have no
@@ -117,6 +117,8 @@ pub(crate) struct Plan {
     pub steps: Vec<Step>,
     /// The weights and constants, packed ([`super::pack`]).
     pub data: Vec<f32>,
+    /// Bytes of the dense layers' weights, scales and biases.
+    pub weight_bytes: usize,
 }
 
 /// First-fit allocation of column ranges with lifetimes.
@@ -145,7 +147,7 @@ impl Columns {
 }
 
 /// Plan `graph` (which must be valid).
-pub(crate) fn plan(graph: &Graph) -> Result<Plan, InferenceError> {
+pub(crate) fn plan(graph: &Graph, weights: WeightPrecision) -> Result<Plan, InferenceError> {
     let graph = graph.pruned();
     let widths = graph.widths()?;
     let n = graph.nodes.len();
@@ -272,7 +274,8 @@ pub(crate) fn plan(graph: &Graph) -> Result<Plan, InferenceError> {
                     Act::None,
                     loc(x),
                     widths[x],
-                ));
+                    weights,
+                )?);
             }
             Node::Map { .. } if i > 0 && fused[i - 1] => {
                 let d = &graph.nodes[i - 1];
@@ -284,7 +287,8 @@ pub(crate) fn plan(graph: &Graph) -> Result<Plan, InferenceError> {
                     Act::Tanh,
                     loc(x),
                     widths[x],
-                ));
+                    weights,
+                )?);
             }
             Node::Map { operands, spec } => {
                 let args = operands
@@ -343,26 +347,49 @@ pub(crate) fn plan(graph: &Graph) -> Result<Plan, InferenceError> {
         tile_rows,
         scratch_floats: tile_rows * scratch_cols,
         steps,
+        weight_bytes: packer.weight_bytes(),
         data: packer.finish(),
     })
 }
 
-/// The step of dense node `node` writing `act(node)` to `out`.
-fn dense_step(packer: &mut Packer, node: &Node, out: Loc, act: Act, x: Loc, k: usize) -> Step {
+/// The step of dense node `node` writing `act(node)` to `out`, its weights packed as
+/// `weights` asks where that format serves the layer (see [`WeightPrecision::Int8`]).
+fn dense_step(
+    packer: &mut Packer,
+    node: &Node,
+    out: Loc,
+    act: Act,
+    x: Loc,
+    k: usize,
+    weights: WeightPrecision,
+) -> Result<Step, InferenceError> {
     let Node::Dense {
         weight, n, bias, ..
     } = node
     else {
         unreachable!("called on dense nodes")
     };
-    Step::Dense {
+    let n = *n as usize;
+    let int8 = weights == WeightPrecision::Int8 && !use_dot(n) && k <= INT8_MAX_K;
+    if int8 && let Some(w) = weight.iter().find(|w| !w.is_finite()) {
+        return Err(InferenceError::InvalidGraph(format!(
+            "a {k} → {n} dense layer has the weight {w}; int8 weights need finite values \
+             (compile with WeightPrecision::F32 to keep it)"
+        )));
+    }
+    let layout = if int8 {
+        packer.dense_int8(weight, k, n, bias.as_deref())
+    } else {
+        packer.dense(weight, k, n, bias.as_deref())
+    };
+    Ok(Step::Dense {
         x,
         out,
         k,
-        n: *n as usize,
-        layout: packer.dense(weight, k, *n as usize, bias.as_deref()),
+        n,
+        layout,
         act,
-    }
+    })
 }
 
 /// The nodes whose value a plan keeps in scratch (for tests).
@@ -428,7 +455,7 @@ mod tests {
             ],
             output: 7,
         };
-        let p = plan(&g).unwrap();
+        let p = plan(&g, WeightPrecision::F32).unwrap();
         // Each hidden dense layer carries its tanh.
         assert_eq!(p.steps.len(), 4);
         let acts: Vec<Act> = p
@@ -463,7 +490,7 @@ mod tests {
             ],
             output: 4,
         };
-        let p = plan(&g).unwrap();
+        let p = plan(&g, WeightPrecision::F32).unwrap();
         // sin and cos write into the concat block; only the raw input is copied.
         let copies = p
             .steps
@@ -488,7 +515,7 @@ mod tests {
             ],
             output: 1,
         };
-        let p = plan(&identity).unwrap();
+        let p = plan(&identity, WeightPrecision::F32).unwrap();
         assert_eq!(
             p.steps,
             vec![Step::Copy {

@@ -3,6 +3,7 @@
 
 mod compiled;
 mod files;
+mod int8;
 mod traced;
 
 use crate::inference::{CompileOptions, CompiledModel, Graph, Node, Operand};

@@ -32,6 +32,8 @@ use super::pack::{DenseLayout, PANEL, TANH_TABLE};
 use super::plan::{Act, Base, Loc, MapArg, Plan, Step};
 use crate::codegen::math::{Em, MathCx};
 
+mod int8;
+
 /// Choices that change the generated code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CodeOptions {
@@ -101,24 +103,35 @@ pub(crate) fn define_model<M: Module>(
             }
         )
     });
-    let dense_id = match opts.dense_callout_min_rows {
-        Some(_) if has_dense => {
-            let mut sig = module.make_signature();
-            for _ in 0..10 {
-                sig.params.push(AbiParam::new(ptr_ty));
+    let has_int8 = plan.steps.iter().any(|s| {
+        matches!(
+            s,
+            Step::Dense {
+                layout: DenseLayout::Int8 { .. },
+                ..
             }
-            Some(
-                module
-                    .declare_function(callout::DENSE, Linkage::Import, &sig)
-                    .map_err(cl)?,
-            )
+        )
+    });
+    let mut import = |name: &str, params: usize, needed: bool| {
+        if opts.dense_callout_min_rows.is_none() || !needed {
+            return Ok(None);
         }
-        _ => None,
+        let mut sig = module.make_signature();
+        for _ in 0..params {
+            sig.params.push(AbiParam::new(ptr_ty));
+        }
+        module
+            .declare_function(name, Linkage::Import, &sig)
+            .map(Some)
+            .map_err(cl)
     };
+    let dense_id = import(callout::DENSE, 10, has_dense)?;
+    let dense_int8_id = import(callout::DENSE_INT8, 11, has_int8)?;
     let decls = Decls {
         data: data_id,
         lanes: lane_ids,
         dense: dense_id,
+        dense_int8: dense_int8_id,
     };
     // One function per step, `(in_tile, out_tile, scratch, t)`: each step's hoisted constants
     // and live values stay in its own function instead of crowding every loop of the model.
@@ -162,6 +175,7 @@ struct Decls {
     data: DataId,
     lanes: Option<(FuncId, FuncId)>,
     dense: Option<FuncId>,
+    dense_int8: Option<FuncId>,
 }
 
 /// Build and define function `id` with `body`; returns its code size.
@@ -196,6 +210,9 @@ fn build_fn<M: Module>(
             ptr_ty,
         });
         let dense = decls.dense.map(|d| module.declare_func_in_func(d, b.func));
+        let dense_int8_fn = decls
+            .dense_int8
+            .map(|d| module.declare_func_in_func(d, b.func));
         let steps: Vec<FuncRef> = callees
             .iter()
             .map(|&c| {
@@ -217,6 +234,7 @@ fn build_fn<M: Module>(
             plan,
             calls,
             dense,
+            dense_int8_fn,
             steps,
             dense_min_rows: opts.dense_callout_min_rows.unwrap_or(usize::MAX),
             split_madd: module.isa().name() == "x64",
@@ -252,6 +270,8 @@ struct Gen<'a, 'f> {
     plan: &'a Plan,
     calls: Option<Calls>,
     dense: Option<FuncRef>,
+    /// The `i8` dense kernel ([`callout::DENSE_INT8`]), if imported.
+    dense_int8_fn: Option<FuncRef>,
     /// The step functions (in the entry function).
     steps: Vec<FuncRef>,
     dense_min_rows: usize,
@@ -534,6 +554,17 @@ impl Gen<'_, '_> {
             DenseLayout::Dot { wt, bias } => {
                 self.dense_dot(xb, x.stride, ob, out.stride, k, n, wt, bias)
             }
+            DenseLayout::Int8 { w, scale, bias } => {
+                let l = int8::Int8Layer {
+                    k,
+                    n,
+                    w,
+                    scale,
+                    bias,
+                    act,
+                };
+                self.dense_int8_or_call(xb, x.stride, ob, out.stride, l)
+            }
             DenseLayout::Panels { w, bias } => {
                 let Some(f) = self.dense else {
                     self.dense_panels(xb, x.stride, ob, out.stride, k, n, w, bias, act);
@@ -761,6 +792,11 @@ impl Gen<'_, '_> {
             }
         });
     }
+}
+
+/// Bytes of the stack buffer in which an inline `i8` layer with `k` inputs quantizes its rows.
+pub(crate) fn int8_slot_bytes(k: usize) -> usize {
+    ROW_BLOCK * 2 * k.div_ceil(2) * 2
 }
 
 /// Rows per block of the inline dense kernel (× 16 columns = 8 `f32x4` accumulators; with the

@@ -1,0 +1,303 @@
+//! Dense layers with `i8` weights ([`DenseLayout::Int8`](super::DenseLayout::Int8)), inline.
+//!
+//! Per row, the layer's input is quantized to 16-bit codes on the stack (`code = round(x ·
+//! amax / max|x|)`, [`int8_act_max`]), then each pair of codes is multiplied with a pair of
+//! weight codes and the two products summed in `i32` — one `pmaddwd` on x86, whose pattern
+//! Cranelift recognises in `iadd_pairwise(imul(swiden_low ..), imul(swiden_high ..))` — and
+//! accumulated exactly. The sum is rescaled once per output: `acc · (s_x · s_w[j]) + bias`.
+//! The AVX2/VNNI kernel in [`super::callout`] computes the same values (integer sums are
+//! exact, the rescale is the same two roundings), so tiles may take either path.
+
+use cranelift_codegen::ir::{
+    InstBuilder, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types,
+};
+
+use super::{F4, Gen, ROW_BLOCK, int8_slot_bytes, mem};
+use crate::codegen::math::{Em, le};
+use crate::inference::activation::emit_tanh;
+use crate::inference::pack::{PANEL, TANH_TABLE, int8_act_max};
+use crate::inference::plan::Act;
+
+const I16: types::Type = types::I16X8;
+const I4: types::Type = types::I32X4;
+
+/// Where one `i8` layer's packed data is, as float offsets into the model's data.
+#[derive(Clone, Copy)]
+pub(super) struct Int8Layer {
+    pub k: usize,
+    pub n: usize,
+    pub w: usize,
+    pub scale: usize,
+    pub bias: Option<usize>,
+    pub act: Act,
+}
+
+impl Int8Layer {
+    /// Reduction pairs (`ceil(k / 2)`).
+    fn pairs(&self) -> usize {
+        self.k.div_ceil(2)
+    }
+}
+
+impl Gen<'_, '_> {
+    /// `out[r] = act(x[r] · W + bias)` for the tile's rows, `W` as `i8` panels: blocks of
+    /// [`ROW_BLOCK`] rows one panel at a time, then single rows two panels at a time.
+    pub(super) fn dense_int8(
+        &mut self,
+        xb: Value,
+        ldx: usize,
+        ob: Value,
+        ldo: usize,
+        l: Int8Layer,
+    ) {
+        let codes_per_row = 2 * l.pairs();
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            int8_slot_bytes(l.k) as u32,
+            4,
+        ));
+        let panels = l.n.div_ceil(PANEL);
+        let q = self.b.ins().udiv_imm_u(self.t, ROW_BLOCK as i64);
+        let end = self.b.ins().imul_imm_u(q, ROW_BLOCK as i64);
+        let zero = self.iconst(0);
+        let ptr_ty = self.ptr_ty;
+        self.for_each(zero, end, ROW_BLOCK, |g, r| {
+            let xr = g.row_ptr(xb, r, ldx);
+            let or = g.row_ptr(ob, r, ldo);
+            let codes = g.b.ins().stack_addr(ptr_ty, slot, 0);
+            let sx: Vec<Value> = (0..ROW_BLOCK)
+                .map(|i| {
+                    let x = g.b.ins().iadd_imm_s(xr, (i * ldx * 4) as i64);
+                    let c = g.b.ins().iadd_imm_s(codes, (i * codes_per_row * 2) as i64);
+                    g.quantize_row(x, c, l.k)
+                })
+                .collect();
+            for p in 0..panels {
+                g.int8_block(codes, codes_per_row, &sx, or, ldo, l, p..p + 1);
+            }
+        });
+        let t = self.t;
+        self.for_each(end, t, 1, |g, r| {
+            let xr = g.row_ptr(xb, r, ldx);
+            let or = g.row_ptr(ob, r, ldo);
+            let codes = g.b.ins().stack_addr(ptr_ty, slot, 0);
+            let sx = g.quantize_row(xr, codes, l.k);
+            for p in (0..panels).step_by(2) {
+                g.int8_block(
+                    codes,
+                    codes_per_row,
+                    &[sx],
+                    or,
+                    ldo,
+                    l,
+                    p..(p + 2).min(panels),
+                );
+            }
+        });
+    }
+
+    /// Quantize `k` floats at `x` to 16-bit codes at `codes` (a zero code pads an odd `k`);
+    /// returns the row's scale `max|x| / amax` (NaN if the row holds NaN, which then reaches
+    /// every output of the row).
+    fn quantize_row(&mut self, x: Value, codes: Value, k: usize) -> Value {
+        let amax = int8_act_max(k);
+        // max |x|: four lanes, then the lanes and the tail.
+        let z = Em::new(&mut self.b, self.cx).fc(F4, 0.0);
+        let z0 = self.iconst(0);
+        let quads = self.iconst(k / 4);
+        let acc = self.for_loop(z0, quads, 1, &[z], |g, i, acc| {
+            let o = g.b.ins().ishl_imm_u(i, 4);
+            let p = g.b.ins().iadd(x, o);
+            let v = g.load4(p, 0);
+            let a = g.b.ins().fabs(v);
+            vec![g.b.ins().fmax(acc[0], a)]
+        });
+        let mut m = self.b.ins().extractlane(acc[0], 0);
+        for l in 1..4 {
+            let e = self.b.ins().extractlane(acc[0], l);
+            m = self.b.ins().fmax(m, e);
+        }
+        for kk in k / 4 * 4..k {
+            let e = self.b.ins().load(types::F32, mem(), x, (4 * kk) as i32);
+            let a = self.b.ins().fabs(e);
+            m = self.b.ins().fmax(m, a);
+        }
+        let amax_v = self.b.ins().f32const(amax);
+        let inv = self.b.ins().fdiv(amax_v, m);
+        let sx = self.b.ins().fdiv(m, amax_v);
+        // Codes: eight at a time, then the tail one by one.
+        let inv4 = self.b.ins().splat(F4, inv);
+        let octs = self.iconst(k / 8);
+        self.for_each(z0, octs, 1, |g, i| {
+            let o = g.b.ins().ishl_imm_u(i, 5);
+            let p = g.b.ins().iadd(x, o);
+            let (v0, v1) = (g.load4(p, 0), g.load4(p, 16));
+            let c0 = g.code4(v0, inv4);
+            let c1 = g.code4(v1, inv4);
+            let c = g.b.ins().snarrow(c0, c1);
+            let o = g.b.ins().ishl_imm_u(i, 4);
+            let q = g.b.ins().iadd(codes, o);
+            g.b.ins().store(mem(), c, q, 0);
+        });
+        for kk in k / 8 * 8..k {
+            let e = self.b.ins().load(types::F32, mem(), x, (4 * kk) as i32);
+            let s = self.b.ins().fmul(e, inv);
+            let r = self.b.ins().nearest(s);
+            let c = self.b.ins().fcvt_to_sint_sat(types::I32, r);
+            self.b.ins().istore16(mem(), c, codes, (2 * kk) as i32);
+        }
+        if k % 2 == 1 {
+            let c = self.b.ins().iconst(types::I32, 0);
+            self.b.ins().istore16(mem(), c, codes, (2 * k) as i32);
+        }
+        sx
+    }
+
+    /// `round(v · inv)` as `i32` lanes (NaN → 0).
+    fn code4(&mut self, v: Value, inv4: Value) -> Value {
+        let s = self.b.ins().fmul(v, inv4);
+        let r = self.b.ins().nearest(s);
+        self.b.ins().fcvt_to_sint_sat(I4, r)
+    }
+
+    /// `a · b` over 16-bit lanes, adjacent products summed into `i32` lanes (`pmaddwd`).
+    fn pair_dot(&mut self, a: Value, b: Value) -> Value {
+        let (al, bl) = (self.b.ins().swiden_low(a), self.b.ins().swiden_low(b));
+        let lo = self.b.ins().imul(al, bl);
+        let (ah, bh) = (self.b.ins().swiden_high(a), self.b.ins().swiden_high(b));
+        let hi = self.b.ins().imul(ah, bh);
+        self.b.ins().iadd_pairwise(lo, hi)
+    }
+
+    /// `sx.len()` rows (codes at `codes + r · codes_per_row`) × `panels`: `i32` accumulators,
+    /// one pair of reduction steps per iteration, then rescale, bias, activation and store.
+    #[allow(clippy::too_many_arguments)]
+    fn int8_block(
+        &mut self,
+        codes: Value,
+        codes_per_row: usize,
+        sx: &[Value],
+        out: Value,
+        ldo: usize,
+        l: Int8Layer,
+        panels: std::ops::Range<usize>,
+    ) {
+        let rows = sx.len();
+        let pairs = l.pairs();
+        let mut vecs: Vec<(usize, usize)> = Vec::new();
+        for p in panels {
+            let valid = PANEL.min(l.n - p * PANEL);
+            for v in 0..valid.div_ceil(4) {
+                vecs.push((p, v));
+            }
+        }
+        let nv = vecs.len();
+        let zero_i = self.b.ins().iconst(types::I32, 0);
+        let zero = self.b.ins().splat(I4, zero_i);
+        let init = vec![zero; rows * nv];
+        let wp0 = self.data_ptr(l.w);
+        let z0 = self.iconst(0);
+        let end = self.iconst(pairs);
+        let acc = self.for_loop(z0, end, 1, &init, |g, m, acc| {
+            let xo = g.b.ins().ishl_imm_u(m, 2);
+            let xp = g.b.ins().iadd(codes, xo);
+            let wo = g.b.ins().imul_imm_u(m, (2 * PANEL) as i64);
+            let wp = g.b.ins().iadd(wp0, wo);
+            let xs: Vec<Value> = (0..rows)
+                .map(|r| {
+                    let pair =
+                        g.b.ins()
+                            .load(types::I32, mem(), xp, (r * codes_per_row * 2) as i32);
+                    let s = g.b.ins().splat(I4, pair);
+                    g.b.ins().bitcast(I16, le(), s)
+                })
+                .collect();
+            let mut next = acc.to_vec();
+            for (j, &(p, v)) in vecs.iter().enumerate() {
+                let off = (p * pairs * 2 * PANEL + 8 * v) as i32;
+                let wv = g.b.ins().sload8x8(mem(), wp, off);
+                for (r, &xr) in xs.iter().enumerate() {
+                    let d = g.pair_dot(xr, wv);
+                    next[r * nv + j] = g.b.ins().iadd(acc[r * nv + j], d);
+                }
+            }
+            next
+        });
+        for (r, &s) in sx.iter().enumerate() {
+            let s4 = self.b.ins().splat(F4, s);
+            for (j, &(p, v)) in vecs.iter().enumerate() {
+                let col = p * PANEL + 4 * v;
+                let sp = self.data_ptr(l.scale + col);
+                let sw = self.load4(sp, 0);
+                let f = self.b.ins().fcvt_from_sint(F4, acc[r * nv + j]);
+                let k = self.b.ins().fmul(s4, sw);
+                let mut y = self.b.ins().fmul(f, k);
+                if let Some(b) = l.bias {
+                    let bp = self.data_ptr(b + col);
+                    let bv = self.load4(bp, 0);
+                    y = self.b.ins().fadd(y, bv);
+                }
+                if l.act == Act::Tanh {
+                    let table = self.data_ptr(TANH_TABLE);
+                    y = emit_tanh(&mut self.b, self.cx, y, table);
+                }
+                let lanes = (PANEL.min(l.n - p * PANEL) - 4 * v).min(4);
+                self.store_lanes(y, out, ((r * ldo + col) * 4) as i32, lanes);
+            }
+        }
+    }
+
+    /// Like [`Gen::dense_int8`], calling the host kernel for tiles of at least
+    /// `dense_min_rows` rows.
+    pub(super) fn dense_int8_or_call(
+        &mut self,
+        xb: Value,
+        ldx: usize,
+        ob: Value,
+        ldo: usize,
+        l: Int8Layer,
+    ) {
+        let Some(f) = self.dense_int8_fn else {
+            self.dense_int8(xb, ldx, ob, ldo, l);
+            return;
+        };
+        let big = self.b.create_block();
+        let small = self.b.create_block();
+        let join = self.b.create_block();
+        let big_enough = self.b.ins().icmp_imm_u(
+            IntCC::UnsignedGreaterThanOrEqual,
+            self.t,
+            self.dense_min_rows as i64,
+        );
+        self.b.ins().brif(big_enough, big, &[], small, &[]);
+        self.b.switch_to_block(big);
+        self.b.seal_block(big);
+        let wp = self.data_ptr(l.w);
+        let sp = self.data_ptr(l.scale);
+        let bp = match l.bias {
+            Some(o) => self.data_ptr(o),
+            None => self.iconst(0),
+        };
+        let a = [
+            xb,
+            self.iconst(ldx),
+            self.t,
+            wp,
+            sp,
+            bp,
+            ob,
+            self.iconst(ldo),
+            self.iconst(l.k),
+            self.iconst(l.n),
+            self.iconst(l.act.code()),
+        ];
+        self.b.ins().call(f, &a);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(small);
+        self.b.seal_block(small);
+        self.dense_int8(xb, ldx, ob, ldo, l);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+    }
+}
