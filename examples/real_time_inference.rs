@@ -31,7 +31,7 @@ use burn::tensor::{Distribution, ElementConversion, Tensor, TensorData};
 use burn_flex::Flex;
 use burn_ndarray::NdArray;
 use pinn_jit::PinnJitBackend;
-use pinn_jit::inference::{CompileOptions, CompiledModel, Tracer};
+use pinn_jit::inference::{CompileOptions, CompiledModel, Tracer, WeightPrecision};
 
 const WIDTHS: [usize; 5] = [2, 64, 64, 64, 1];
 
@@ -160,6 +160,42 @@ struct Row {
     b4096_sps: f64,
 }
 
+/// Latency at batch 1 and 32 and throughput at 4096 of a compiled model.
+fn compiled_row(
+    name: &'static str,
+    m: &CompiledModel,
+    pool: &[f32],
+    n1: usize,
+    reps: usize,
+) -> (Row, Lat, Lat, f64) {
+    let mut y1 = [0.0f32; 1];
+    let b1 = latency(n1, |i| {
+        let at = 2 * (i % 4096);
+        m.infer_into(black_box(&pool[at..at + 2]), &mut y1)
+            .expect("sizes match");
+        black_box(y1);
+    });
+    let mut y32 = [0.0f32; 32];
+    let b32 = latency(n1 / 10, |i| {
+        let at = 64 * (i % 64);
+        m.infer_into(black_box(&pool[at..at + 64]), &mut y32)
+            .expect("sizes match");
+        black_box(y32);
+    });
+    let mut y4096 = vec![0.0f32; 4096];
+    let tp = throughput(4096, reps, || {
+        m.infer_into(pool, &mut y4096).expect("sizes match");
+        black_box(&y4096);
+    });
+    let row = Row {
+        name,
+        b1,
+        b32_us: b32.p50,
+        b4096_sps: tp,
+    };
+    (row, b1, b32, tp)
+}
+
 fn eager_row<B: Backend>(name: &'static str, m: &Mlp<B>, quick: bool) -> Row {
     let pool = inputs(4096);
     let n1 = if quick { 2_000 } else { 20_000 };
@@ -278,41 +314,39 @@ fn main() {
     );
 
     let n1 = if quick { 20_000 } else { 200_000 };
-    let mut y1 = [0.0f32; 1];
-    let b1 = latency(n1, |i| {
-        let at = 2 * (i % 4096);
-        compiled
-            .infer_into(black_box(&pool[at..at + 2]), &mut y1)
-            .expect("sizes match");
-        black_box(y1);
-    });
-    let mut y32 = [0.0f32; 32];
-    let b32 = latency(n1 / 10, |i| {
-        let at = 64 * (i % 64);
-        compiled
-            .infer_into(black_box(&pool[at..at + 64]), &mut y32)
-            .expect("sizes match");
-        black_box(y32);
-    });
-    let mut y4096 = vec![0.0f32; 4096];
     let reps = if quick { 200 } else { 1000 };
-    let tp2 = throughput(4096, reps, || {
-        compiled.infer_into(&pool, &mut y4096).expect("sizes match");
-        black_box(&y4096);
-    });
-    let tp1 = throughput(4096, reps, || {
-        one_thread
-            .infer_into(&pool, &mut y4096)
-            .expect("sizes match");
-        black_box(&y4096);
-    });
-    let rows = [
-        Row {
-            name: "compiled (pinn_jit::inference)",
-            b1,
-            b32_us: b32.p50,
-            b4096_sps: tp2,
+    let (row, b1, b32, tp2) =
+        compiled_row("compiled (pinn_jit::inference)", &compiled, &pool, n1, reps);
+    let tp1 = {
+        let mut y4096 = vec![0.0f32; 4096];
+        throughput(4096, reps, || {
+            one_thread
+                .infer_into(&pool, &mut y4096)
+                .expect("sizes match");
+            black_box(&y4096);
+        })
+    };
+    // The same model with i8 weight codes (per output column) instead of f32.
+    let int8 = CompiledModel::compile_with(
+        compiled.graph().clone(),
+        &CompileOptions {
+            weights: WeightPrecision::Int8,
+            ..CompileOptions::default()
         },
+    )
+    .expect("compiles with int8 weights");
+    let q = int8.infer(&pool).expect("sizes match");
+    let num: f64 = q
+        .iter()
+        .zip(&got)
+        .map(|(a, b)| f64::from(a - b).powi(2))
+        .sum();
+    let den: f64 = got.iter().map(|b| f64::from(*b).powi(2)).sum();
+    let int8_delta = (num / den).sqrt();
+    let (int8_row, i1, _, itp) = compiled_row("compiled, int8 weights", &int8, &pool, n1, reps);
+    let rows = [
+        row,
+        int8_row,
         eager_row("eager burn-flex", &flex, quick),
         eager_row("eager burn-ndarray", &nd, quick),
         eager_row("eager PinnJitBackend", &model, quick),
@@ -348,7 +382,19 @@ fn main() {
         jitter.p50, jitter.p99, jitter.max, compute_p99
     );
     println!("load average after the run: {}", loadavg());
-    let flex_row = &rows[1];
+    println!(
+        "int8 weights: {} bytes of weights vs {} f32 ({:.2}x smaller), relative L2 difference \
+         to the f32 model {:.2e}; b1 p50 {:.3} vs {:.3} µs, b4096 {:.0} vs {:.0} samples/s",
+        int8.weight_bytes(),
+        compiled.weight_bytes(),
+        compiled.weight_bytes() as f64 / int8.weight_bytes() as f64,
+        int8_delta,
+        i1.p50,
+        b1.p50,
+        itp,
+        tp2
+    );
+    let flex_row = &rows[3];
     println!(
         "real_time: p50_us={:.3} p99_us={:.3} batch32_us={:.3} throughput_sps={:.0} speedup_vs_flex_b1={:.1} speedup_vs_flex_b4096={:.1}",
         b1.p50,

@@ -9,6 +9,9 @@ use super::pack::{INT8_MAX_K, PANEL, int8_act_max};
 /// Rows quantized and multiplied together: 6 rows × 2 accumulators + 2 weight vectors + 1
 /// broadcast fit the 16 ymm registers.
 const MR: usize = 6;
+/// Layers with fewer inputs than this (even: `2 · ceil(k / 2) ≤ SMALL_K`) quantize their rows
+/// into a buffer under a page.
+const SMALL_K: usize = 256;
 
 /// The 16-bit codes and scale of one row of `k` floats ([`super::codegen`] `quantize_row`):
 /// `scale = max|x| / amax` (NaN if `x` holds NaN), `code = round_ties_even(x · amax / max|x|)`
@@ -84,7 +87,7 @@ pub(crate) unsafe extern "C" fn dense_int8_x86(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{INT8_MAX_K, MR, PANEL, int8_act_max};
+    use super::{INT8_MAX_K, MR, PANEL, SMALL_K, int8_act_max};
     use crate::inference::callout::tanh8;
     use std::arch::x86_64::*;
     use std::mem::MaybeUninit;
@@ -165,12 +168,28 @@ mod x86 {
     /// Blocks of [`MR`] rows one panel at a time; the last rows one at a time, four panels at
     /// once (8 independent accumulators hide the multiply-add latency at batch 1).
     macro_rules! kernel {
-        ($name:ident, $block:ident, $features:literal, $madd:expr) => {
+        ($name:ident, $run:ident, $block:ident, $features:literal, $madd:expr) => {
+            /// The kernel with a stack buffer for the codes just large enough for `k` (a frame
+            /// of more than a page costs a stack probe per page on every call).
             #[target_feature(enable = $features)]
             pub(super) unsafe fn $name(a: &Args) {
+                // SAFETY: forwarded; the buffer holds MR rows of `2 · ceil(k / 2)` codes.
+                unsafe {
+                    if a.k < SMALL_K {
+                        $run::<{ MR * SMALL_K }>(a)
+                    } else {
+                        $run::<{ MR * (INT8_MAX_K + 1) }>(a)
+                    }
+                }
+            }
+
+            #[target_feature(enable = $features)]
+            #[inline(never)]
+            unsafe fn $run<const CODES: usize>(a: &Args) {
                 let cpr = 2 * a.k.div_ceil(2);
+                debug_assert!(MR * cpr <= CODES);
                 let panels = a.n.div_ceil(PANEL);
-                let mut buf = [MaybeUninit::<i16>::uninit(); MR * (INT8_MAX_K + 1)];
+                let mut buf = [MaybeUninit::<i16>::uninit(); CODES];
                 let codes = buf.as_mut_ptr().cast::<i16>();
                 let mut sx = [0.0f32; MR];
                 // SAFETY: in bounds by the caller's contract; `codes` holds MR rows of
@@ -244,11 +263,12 @@ mod x86 {
         };
     }
 
-    kernel!(dense_avx2, block_avx2, "avx2,fma", |acc, x, w| {
+    kernel!(dense_avx2, run_avx2, block_avx2, "avx2,fma", |acc, x, w| {
         _mm256_add_epi32(acc, _mm256_madd_epi16(x, w))
     });
     kernel!(
         dense_vnni,
+        run_vnni,
         block_vnni,
         "avx2,fma,avx512vnni,avx512vl",
         |acc, x, w| _mm256_dpwssd_epi32(acc, x, w)
