@@ -1,6 +1,7 @@
-//! Export a Burgers-shaped PINN (2 → 64 → 64 → 64 → 1, tanh, f32) as object files for x86-64,
-//! aarch64 and riscv64 Linux, run each one (natively or under QEMU user mode when the cross
-//! tools are installed) and compare it with the host's compiled model.
+//! Export a Burgers-shaped PINN (2 → 64 → 64 → 64 → 1, tanh) as object files for x86-64,
+//! aarch64 and riscv64 Linux, with `f32` weights and with `i8` ones
+//! ([`WeightPrecision::Int8`]), run each one (natively or under QEMU user mode when the cross
+//! tools are installed) and compare it with the host's compiled model of the same precision.
 //!
 //! ```text
 //! cargo run --release --example edge_export                         # fresh network
@@ -12,7 +13,8 @@
 //! depend on training. Needs `gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user` (Debian)
 //! for the foreign checks, which are reported as skipped otherwise. The last line is
 //! `edge: x86_64_max_rel=<x> aarch64_max_rel=<x> riscv64_max_rel=<x> object_bytes=<n>
-//! mcu_buffer_bytes=<n>`, the last being the scratch buffer the `no_std` microcontroller
+//! int8_object_bytes=<n> mcu_buffer_bytes=<n>` (deviations and `object_bytes` of the `f32`
+//! objects, `int8_object_bytes` of the x86-64 `i8` one), the last being the scratch buffer the `no_std` microcontroller
 //! runtime (`pinn-jit-mcu`, see `examples/mcu_export.rs`) needs for the same model.
 
 #[path = "common/edge_model.rs"]
@@ -24,6 +26,7 @@ use std::path::PathBuf;
 
 use pinn_jit::export::mcu::{McuOptions, to_mcu_bytes};
 use pinn_jit::export::{ExportOptions, Target, Verification, verify_on_target};
+use pinn_jit::inference::{CompileOptions, CompiledModel, WeightPrecision};
 
 fn main() {
     let options = edge_model::options("edge_export");
@@ -47,40 +50,56 @@ fn main() {
         .take(41 * 25 * model.input_width().min(2))
         .collect();
     println!(
-        "| target | object bytes | code bytes | weight bytes | stack bytes | max rel. deviation vs host |"
+        "| target | weights | object bytes | code bytes | weight bytes | stack bytes | max rel. deviation vs host |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let mut devs = Vec::new();
-    let mut x86_bytes = 0;
-    for target in Target::ALL {
-        let e = model
-            .export(&ExportOptions::new("pinn_burgers", target))
-            .unwrap_or_else(|e| {
+    let mut x86_bytes = [0; 2];
+    for (p, weights) in [WeightPrecision::F32, WeightPrecision::Int8]
+        .into_iter()
+        .enumerate()
+    {
+        let options = CompileOptions {
+            weights,
+            ..CompileOptions::default()
+        };
+        let model =
+            CompiledModel::compile_with(model.graph().clone(), &options).unwrap_or_else(|e| {
                 eprintln!("error: {e}");
                 std::process::exit(1)
             });
-        let dir = out.join(target.arch());
-        let (obj, _) = e.write_to(&dir).unwrap_or_else(|e| {
-            eprintln!("error: {e}");
-            std::process::exit(1)
-        });
-        if target == Target::X86_64Linux {
-            x86_bytes = e.object.len();
+        for target in Target::ALL {
+            let e = model
+                .export(&ExportOptions::new("pinn_burgers", target).with_weights(weights))
+                .unwrap_or_else(|e| {
+                    eprintln!("error: {e}");
+                    std::process::exit(1)
+                });
+            let dir = out.join(format!("{}-{weights:?}", target.arch()).to_lowercase());
+            let (obj, _) = e.write_to(&dir).unwrap_or_else(|e| {
+                eprintln!("error: {e}");
+                std::process::exit(1)
+            });
+            if target == Target::X86_64Linux {
+                x86_bytes[p] = e.object.len();
+            }
+            let dev = match verify_on_target(&model, target, &dir.join("check"), &inputs) {
+                Ok(Verification::Ran { max_rel, .. }) => format!("{max_rel:.2e}"),
+                Ok(Verification::Skipped(tool)) => format!("skipped ({tool} not found)"),
+                Err(err) => format!("FAILED: {err}"),
+            };
+            println!(
+                "| {target} | {weights:?} | {} | {} | {} | {} | {dev} |",
+                e.object.len(),
+                e.code_bytes,
+                e.data_bytes,
+                e.stack_bytes
+            );
+            println!("  wrote {}", obj.display());
+            if weights == WeightPrecision::F32 {
+                devs.push(dev.split(' ').next().unwrap_or("n/a").to_string());
+            }
         }
-        let dev = match verify_on_target(&model, target, &dir.join("check"), &inputs) {
-            Ok(Verification::Ran { max_rel, .. }) => format!("{max_rel:.2e}"),
-            Ok(Verification::Skipped(tool)) => format!("skipped ({tool} not found)"),
-            Err(err) => format!("FAILED: {err}"),
-        };
-        println!(
-            "| {target} | {} | {} | {} | {} | {dev} |",
-            e.object.len(),
-            e.code_bytes,
-            e.data_bytes,
-            e.stack_bytes
-        );
-        println!("  wrote {}", obj.display());
-        devs.push(dev.split(' ').next().unwrap_or("n/a").to_string());
     }
     let mcu_buffer = match to_mcu_bytes(&model, &McuOptions::default()) {
         Ok(m) => m.buffer_bytes.to_string(),
@@ -90,7 +109,7 @@ fn main() {
         }
     };
     println!(
-        "edge: x86_64_max_rel={} aarch64_max_rel={} riscv64_max_rel={} object_bytes={x86_bytes} mcu_buffer_bytes={mcu_buffer}",
-        devs[0], devs[1], devs[2]
+        "edge: x86_64_max_rel={} aarch64_max_rel={} riscv64_max_rel={} object_bytes={} int8_object_bytes={} mcu_buffer_bytes={mcu_buffer}",
+        devs[0], devs[1], devs[2], x86_bytes[0], x86_bytes[1]
     );
 }

@@ -90,7 +90,8 @@ fn run(cmd: &mut Command, what: &str) -> Result<std::process::Output, ExportErro
 
 /// Export `model` for `target` into `dir`, check that the object has no undefined symbols,
 /// link it with a C harness, run it on `inputs` (`rows × model.input_width()` floats) and
-/// compare with [`CompiledModel::infer`] on the host.
+/// compare with [`CompiledModel::infer`] on the host. The object's weights have the precision
+/// `model` was compiled with.
 ///
 /// # Errors
 /// The export's errors; [`ExportError::Codegen`] when a tool fails or the object has undefined
@@ -107,7 +108,8 @@ pub fn verify_on_target(
         return Ok(Verification::Skipped(missing.to_string()));
     }
     let name = format!("pinn_{}", target.arch());
-    let exported = model.export(&ExportOptions::new(&name, target))?;
+    let options = ExportOptions::new(&name, target).with_weights(model.weight_precision());
+    let exported = model.export(&options)?;
     let (obj, _) = exported.write_to(dir)?;
     let syms = run(Command::new(nm).arg("-u").arg(&obj), nm)?;
     let undefined = String::from_utf8_lossy(&syms.stdout).trim().to_string();

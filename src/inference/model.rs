@@ -80,6 +80,7 @@ pub struct CompiledModel {
     tile_rows: usize,
     scratch_floats: usize,
     weight_bytes: usize,
+    weights: WeightPrecision,
     parallel_min_rows: usize,
     compile_time: Duration,
     code: JitCode,
@@ -138,6 +139,7 @@ impl CompiledModel {
             tile_rows: plan.tile_rows,
             scratch_floats: plan.scratch_floats,
             weight_bytes: plan.weight_bytes,
+            weights: options.weights,
             parallel_min_rows: options.parallel_min_rows.max(1),
             compile_time: start.elapsed(),
             code,
@@ -257,6 +259,11 @@ impl CompiledModel {
     /// biases.
     pub fn weight_bytes(&self) -> usize {
         self.weight_bytes
+    }
+
+    /// The weight format it was compiled with ([`CompileOptions::weights`]).
+    pub fn weight_precision(&self) -> WeightPrecision {
+        self.weights
     }
 
     /// Run the model on `input` (`rows × input_width`, row-major); returns

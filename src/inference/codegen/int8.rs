@@ -57,6 +57,7 @@ impl Gen<'_, '_> {
             4,
         ));
         let panels = l.n.div_ceil(PANEL);
+        let full = l.n / PANEL;
         let q = self.b.ins().udiv_imm_u(self.t, ROW_BLOCK as i64);
         let end = self.b.ins().imul_imm_u(q, ROW_BLOCK as i64);
         let zero = self.iconst(0);
@@ -72,8 +73,14 @@ impl Gen<'_, '_> {
                     g.quantize_row(x, c, l.k)
                 })
                 .collect();
-            for p in 0..panels {
-                g.int8_block(codes, codes_per_row, &sx, or, ldo, l, p..p + 1);
+            // Full panels in a loop (one copy of the code per layer, not one per panel), then
+            // the partial one.
+            let hi = g.iconst(full);
+            g.for_each(zero, hi, 1, |g, p| {
+                g.int8_block(codes, codes_per_row, &sx, or, ldo, l, 0..1, Some(p));
+            });
+            if full < panels {
+                g.int8_block(codes, codes_per_row, &sx, or, ldo, l, full..panels, None);
             }
         });
         let t = self.t;
@@ -82,16 +89,13 @@ impl Gen<'_, '_> {
             let or = g.row_ptr(ob, r, ldo);
             let codes = g.b.ins().stack_addr(ptr_ty, slot, 0);
             let sx = g.quantize_row(xr, codes, l.k);
-            for p in (0..panels).step_by(2) {
-                g.int8_block(
-                    codes,
-                    codes_per_row,
-                    &[sx],
-                    or,
-                    ldo,
-                    l,
-                    p..(p + 2).min(panels),
-                );
+            // Two full panels per iteration (independent accumulators), then the rest.
+            let hi = g.iconst(full);
+            g.for_each(zero, hi, 1, |g, p| {
+                g.int8_block(codes, codes_per_row, &[sx], or, ldo, l, 0..1, Some(p));
+            });
+            if full < panels {
+                g.int8_block(codes, codes_per_row, &[sx], or, ldo, l, full..panels, None);
             }
         });
     }
@@ -171,6 +175,7 @@ impl Gen<'_, '_> {
 
     /// `sx.len()` rows (codes at `codes + r · codes_per_row`) × `panels`: `i32` accumulators,
     /// one pair of reduction steps per iteration, then rescale, bias, activation and store.
+    /// With `first`, `panels` count from the (full) panel `first` computed at run time.
     #[allow(clippy::too_many_arguments)]
     fn int8_block(
         &mut self,
@@ -181,21 +186,36 @@ impl Gen<'_, '_> {
         ldo: usize,
         l: Int8Layer,
         panels: std::ops::Range<usize>,
+        first: Option<Value>,
     ) {
         let rows = sx.len();
         let pairs = l.pairs();
-        let mut vecs: Vec<(usize, usize)> = Vec::new();
+        let mut vecs: Vec<(usize, usize, usize)> = Vec::new();
         for p in panels {
-            let valid = PANEL.min(l.n - p * PANEL);
+            let valid = match first {
+                Some(_) => PANEL,
+                None => PANEL.min(l.n - p * PANEL),
+            };
             for v in 0..valid.div_ceil(4) {
-                vecs.push((p, v));
+                vecs.push((p, v, valid));
             }
+        }
+        // Base addresses of panel 0 of the block: weights, scales, bias, output columns.
+        let (mut wp0, mut sp0) = (self.data_ptr(l.w), self.data_ptr(l.scale));
+        let mut bp0 = l.bias.map(|b| self.data_ptr(b));
+        let mut out = out;
+        if let Some(p) = first {
+            let wo = self.b.ins().imul_imm_u(p, (pairs * 2 * PANEL) as i64);
+            wp0 = self.b.ins().iadd(wp0, wo);
+            let co = self.b.ins().imul_imm_u(p, (PANEL * 4) as i64);
+            sp0 = self.b.ins().iadd(sp0, co);
+            bp0 = bp0.map(|b| self.b.ins().iadd(b, co));
+            out = self.b.ins().iadd(out, co);
         }
         let nv = vecs.len();
         let zero_i = self.b.ins().iconst(types::I32, 0);
         let zero = self.b.ins().splat(I4, zero_i);
         let init = vec![zero; rows * nv];
-        let wp0 = self.data_ptr(l.w);
         let z0 = self.iconst(0);
         let end = self.iconst(pairs);
         let acc = self.for_loop(z0, end, 1, &init, |g, m, acc| {
@@ -213,7 +233,7 @@ impl Gen<'_, '_> {
                 })
                 .collect();
             let mut next = acc.to_vec();
-            for (j, &(p, v)) in vecs.iter().enumerate() {
+            for (j, &(p, v, _)) in vecs.iter().enumerate() {
                 let off = (p * pairs * 2 * PANEL + 8 * v) as i32;
                 let wv = g.b.ins().sload8x8(mem(), wp, off);
                 for (r, &xr) in xs.iter().enumerate() {
@@ -225,23 +245,21 @@ impl Gen<'_, '_> {
         });
         for (r, &s) in sx.iter().enumerate() {
             let s4 = self.b.ins().splat(F4, s);
-            for (j, &(p, v)) in vecs.iter().enumerate() {
+            for (j, &(p, v, valid)) in vecs.iter().enumerate() {
                 let col = p * PANEL + 4 * v;
-                let sp = self.data_ptr(l.scale + col);
-                let sw = self.load4(sp, 0);
+                let sw = self.load4(sp0, (col * 4) as i32);
                 let f = self.b.ins().fcvt_from_sint(F4, acc[r * nv + j]);
                 let k = self.b.ins().fmul(s4, sw);
                 let mut y = self.b.ins().fmul(f, k);
-                if let Some(b) = l.bias {
-                    let bp = self.data_ptr(b + col);
-                    let bv = self.load4(bp, 0);
+                if let Some(bp) = bp0 {
+                    let bv = self.load4(bp, (col * 4) as i32);
                     y = self.b.ins().fadd(y, bv);
                 }
                 if l.act == Act::Tanh {
                     let table = self.data_ptr(TANH_TABLE);
                     y = emit_tanh(&mut self.b, self.cx, y, table);
                 }
-                let lanes = (PANEL.min(l.n - p * PANEL) - 4 * v).min(4);
+                let lanes = (valid - 4 * v).min(4);
                 self.store_lanes(y, out, ((r * ldo + col) * 4) as i32, lanes);
             }
         }
