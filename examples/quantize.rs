@@ -28,6 +28,7 @@ use burn::backend::Autodiff;
 use burn::module::AutodiffModule;
 use burn::tensor::{Tensor, TensorData};
 use pinn_jit::PinnJitBackend;
+use pinn_jit::inference::{CompileOptions, CompiledModel, Tracer, WeightPrecision};
 use pinn_jit::pinn::problems::Burgers;
 use pinn_jit::pinn::{
     AnsatzBatch, PinnMlp, PinnMlpConfig, PinnProblem, Points, Rng, Sampling, TrainConfig, Trainer,
@@ -192,6 +193,25 @@ struct Ansatz {
     g: Vec<f64>,
 }
 
+/// A network forward on `rows` rows of `(x, t)`: the host kernels of `pinn_jit::quant` or a
+/// compiled model of `pinn_jit::inference`.
+trait Net {
+    fn run(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, QuantError>;
+}
+
+impl Net for QuantizedMlp {
+    fn run(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, QuantError> {
+        self.forward(x, rows)
+    }
+}
+
+impl Net for CompiledModel {
+    fn run(&self, x: &[f32], _rows: usize) -> Result<Vec<f32>, QuantError> {
+        self.infer(x)
+            .map_err(|e| QuantError::InvalidConfig(format!("compiled model: {e}")))
+    }
+}
+
 fn host(t: Tensor<B, 2>) -> Vec<f64> {
     t.into_data().convert::<f64>().to_vec::<f64>().expect("f64")
 }
@@ -218,10 +238,10 @@ impl Ansatz {
     }
 
     /// `(u, N)` of the quantized model: the Burgers ansatz with the odd network part.
-    fn eval(&self, q: &QuantizedMlp) -> Result<(Vec<f64>, Vec<f64>), QuantError> {
+    fn eval(&self, q: &impl Net) -> Result<(Vec<f64>, Vec<f64>), QuantError> {
         let n = self.len();
-        let plus = q.forward(&self.x, n)?;
-        let minus = q.forward(&self.x_reflected, n)?;
+        let plus = q.run(&self.x, n)?;
+        let minus = q.run(&self.x_reflected, n)?;
         let net: Vec<f64> = plus
             .iter()
             .zip(&minus)
@@ -263,7 +283,7 @@ impl FdStencil {
     }
 
     /// RMS of `u_t + u u_x − ν u_xx` with every derivative a central difference of `u`.
-    fn residual_rms(&self, q: &QuantizedMlp, nu: f64) -> Result<f64, QuantError> {
+    fn residual_rms(&self, q: &impl Net, nu: f64) -> Result<f64, QuantError> {
         let (u, _) = self.centre.eval(q)?;
         let (uxp, _) = self.xp.eval(q)?;
         let (uxm, _) = self.xm.eval(q)?;
@@ -351,6 +371,40 @@ struct Eval<'a> {
 const BATCH: usize = 4096;
 
 impl Eval<'_> {
+    /// A row for a compiled model: its own Δ, error, FD residual and latency (one thread);
+    /// `res_jet` and `bytes` come from the host-kernel model with the same weights.
+    fn compiled_row(
+        &self,
+        name: &str,
+        m: &CompiledModel,
+        res_jet: f64,
+        bytes: usize,
+        ratio: f64,
+    ) -> Result<Row, QuantError> {
+        let (u, net) = self.test.eval(m)?;
+        let one = [0.25f32, 0.5];
+        let mut y1 = [0.0f32];
+        let mut yb = vec![0.0f32; BATCH];
+        let lat1_us = time_us(|| m.infer_into(&one, &mut y1).expect("sizes match"), 7);
+        let lat_batch_us = time_us(
+            || m.infer_into(&self.batch, &mut yb).expect("sizes match"),
+            5,
+        );
+        std::hint::black_box((y1, &yb));
+        Ok(Row {
+            name: name.into(),
+            delta_u: rel_l2(&u, &self.u_ref32),
+            delta_n: rel_l2(&net, &self.n_ref32),
+            err: rel_l2(&u, self.reference),
+            res_jet,
+            res_fd: self.fd.residual_rms(m, self.problem.nu())?,
+            bytes,
+            ratio,
+            lat1_us,
+            lat_batch_us,
+        })
+    }
+
     fn row(&self, name: &str, q: &QuantizedMlp) -> Result<Row, QuantError> {
         let (u, net) = self.test.eval(q)?;
         let one = [0.25f32, 0.5];
@@ -583,6 +637,66 @@ fn run(o: &Opts) -> Result<(), QuantError> {
         );
     }
 
+    // The compiled inference path (`pinn_jit::inference`, one thread): the f32 network, and the
+    // same network with INT8 weight codes per output column — the codes of the
+    // "int8/channel w-only" row — times 16-bit activation codes per row (i32 sums).
+    let compiled_err = |e: pinn_jit::inference::InferenceError| {
+        QuantError::InvalidConfig(format!("compiled model: {e}"))
+    };
+    let traced = CompiledModel::from_module(
+        &fp,
+        |d| {
+            cfg.init::<Tracer>(o.seed, d)
+                .expect("the same config initialised once already")
+        },
+        2,
+        |m, x| m.forward(x),
+    )
+    .map_err(compiled_err)?;
+    let compile = |weights| {
+        let options = CompileOptions {
+            weights,
+            parallel_min_rows: usize::MAX,
+            ..CompileOptions::default()
+        };
+        CompiledModel::compile_with(traced.graph().clone(), &options).map_err(compiled_err)
+    };
+    let (c32, c8) = (
+        compile(WeightPrecision::F32)?,
+        compile(WeightPrecision::Int8)?,
+    );
+    let res_of = |name: &str| rows.iter().find(|r| r.name == name).map(|r| r.res_jet);
+    let (jet32, jet8) = (
+        res_of("fp32").unwrap_or(f64::NAN),
+        res_of("int8/channel w-only").unwrap_or(f64::NAN),
+    );
+    // Weight bytes as the table counts them: without the f32 biases.
+    let fp32_bytes = c32.weight_bytes() - q32.bias_bytes();
+    let int8_bytes = c8.weight_bytes() - q32.bias_bytes();
+    let c32_row = ev.compiled_row("compiled fp32", &c32, jet32, fp32_bytes, 1.0)?;
+    let ratio = fp32_bytes as f64 / int8_bytes as f64;
+    let c8_row = ev.compiled_row(
+        "compiled int8 (channel w, 16-bit act.)",
+        &c8,
+        jet8,
+        int8_bytes,
+        ratio,
+    )?;
+    let compiled_line = format!(
+        "compiled: int8 vs fp32 weights: Δu {:.3e}, {:.2}× smaller, 1-sample {:.3} vs {:.3} µs \
+         ({:.2}×), {BATCH}-batch {:.0} vs {:.0} µs ({:.2}×)",
+        c8_row.delta_u,
+        ratio,
+        c8_row.lat1_us,
+        c32_row.lat1_us,
+        c32_row.lat1_us / c8_row.lat1_us,
+        c8_row.lat_batch_us,
+        c32_row.lat_batch_us,
+        c32_row.lat_batch_us / c8_row.lat_batch_us
+    );
+    rows.push(c32_row);
+    rows.push(c8_row);
+
     // Burn f32 forward of the same network, for scale.
     let one = Tensor::<B, 2>::from_data(TensorData::new(vec![0.25f32, 0.5], [1, 2]), &device);
     let many = Tensor::<B, 2>::from_data(TensorData::new(ev.batch.clone(), [BATCH, 2]), &device);
@@ -629,11 +743,14 @@ fn run(o: &Opts) -> Result<(), QuantError> {
          rows, activation rounding not included for W8A8 rows. Residual RMS (FD): central \
          differences (h = {}) of the real quantized forward, activation rounding included. \
          Weight bytes: weight matrices plus f32 scales; biases ({} bytes, f32) excluded. \
-         Latency: one network forward N(x), median.",
+         Latency: one network forward N(x), median, one thread; compiled rows: \
+         pinn_jit::inference (Cranelift), residual RMS (jet) of the host model with the same \
+         weights.",
         grid.len(),
         o.fd_step,
         q32.bias_bytes()
     );
+    println!("{compiled_line}");
     let find = |name: &str| rows.iter().find(|r| r.name == name).expect("row");
     let (f16r, i8r, i4r) = (find("fp16"), find(&qat8_name), find(&qat4_name));
     println!("summary rows: fp16 = fp16, int8 = {qat8_name}, int4 = {qat4_name} (deltas: Δu)");

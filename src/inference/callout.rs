@@ -147,11 +147,10 @@ mod avx2 {
     pub(crate) fn tanh8(x0: __m256) -> __m256 {
         let abs = _mm256_andnot_ps(_mm256_set1_ps(-0.0), x0);
         let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(abs, _mm256_set1_ps(TANH_TINY));
-        let x = x0;
-        let hi = _mm256_set1_ps(TANH_CLAMP);
-        let lo = _mm256_set1_ps(-TANH_CLAMP);
-        let x = _mm256_blendv_ps(x, hi, _mm256_cmp_ps::<_CMP_GT_OQ>(x, hi));
-        let x = _mm256_blendv_ps(x, lo, _mm256_cmp_ps::<_CMP_LT_OQ>(x, lo));
+        // Clamp to ±TANH_CLAMP; `max`/`min` return their second operand when one is NaN, so
+        // NaN stays NaN.
+        let x = _mm256_max_ps(_mm256_set1_ps(-TANH_CLAMP), x0);
+        let x = _mm256_min_ps(_mm256_set1_ps(TANH_CLAMP), x);
         let x2 = _mm256_mul_ps(x, x);
         let mut p = _mm256_set1_ps(TANH_P[0]);
         for &c in &TANH_P[1..] {

@@ -14,10 +14,12 @@ const MR: usize = 6;
 const SMALL_K: usize = 256;
 
 /// The 16-bit codes and scale of one row of `k` floats ([`super::codegen`] `quantize_row`):
-/// `scale = max|x| / amax` (NaN if `x` holds NaN), `code = round_ties_even(x · amax / max|x|)`
-/// with NaN products (`0 · inf`, `inf · 0`) giving 0. `codes` gets `2 · ceil(k / 2)` values.
+/// `scale = m / amax` with `m = max|x|`, or `m = 1` for a `unit` row (a `tanh` output),
+/// `code = round_ties_even(x · amax / m)` saturated to 16 bits, NaN products (`0 · inf`,
+/// `inf · 0`, NaN) giving 0, and the scale NaN if `x` holds NaN. `codes` gets
+/// `2 · ceil(k / 2)` values.
 #[cfg(test)]
-pub(crate) fn quantize_row_ref(x: &[f32], codes: &mut [i16]) -> f32 {
+pub(crate) fn quantize_row_ref(x: &[f32], codes: &mut [i16], unit: bool) -> f32 {
     let amax = int8_act_max(x.len());
     let mut m = 0.0f32;
     for &v in x {
@@ -27,6 +29,10 @@ pub(crate) fn quantize_row_ref(x: &[f32], codes: &mut [i16]) -> f32 {
             m.max(v.abs())
         };
     }
+    let has_nan = m.is_nan();
+    if unit {
+        m = 1.0;
+    }
     let inv = amax / m;
     for (c, &v) in codes.iter_mut().zip(x) {
         *c = ((v * inv).round_ties_even() as i32).clamp(-32768, 32767) as i16;
@@ -34,11 +40,12 @@ pub(crate) fn quantize_row_ref(x: &[f32], codes: &mut [i16]) -> f32 {
     if x.len() % 2 == 1 {
         codes[x.len()] = 0;
     }
-    m / amax
+    if has_nan { f32::NAN } else { m / amax }
 }
 
 /// `out[r, 0..n] = act(x[r, 0..k] · W + bias)` for `r < rows` with `W` as `i8` panels and
-/// per-column `scale`; `act` 0 (none) or 1 (`tanh`).
+/// per-column `scale`; `act`'s low byte 0 (none) or 1 (`tanh`), its bit 8 set when the
+/// input is a `tanh` (rows quantized with the fixed range 1).
 ///
 /// # Safety
 /// Only called when [`super::callout::has_avx2_fma`] is true. `x` must be readable at
@@ -72,7 +79,8 @@ pub(crate) unsafe extern "C" fn dense_int8_x86(
         ldo,
         k,
         n,
-        tanh: act == 1,
+        tanh: act & 0xff == 1,
+        unit: act & 0x100 != 0,
     };
     // SAFETY: forwarded contract; AVX2 and FMA were detected before this was registered, and
     // the VNNI kernel runs only where its features are detected.
@@ -104,6 +112,7 @@ mod x86 {
         pub k: usize,
         pub n: usize,
         pub tanh: bool,
+        pub unit: bool,
     }
 
     pub(super) fn has_vnni() -> bool {
@@ -115,52 +124,60 @@ mod x86 {
     /// # Safety
     /// `x` readable for `k` floats, `codes` writable for `2 · ceil(k / 2)` values.
     #[target_feature(enable = "avx2")]
-    unsafe fn quantize_row(x: *const f32, k: usize, codes: *mut i16) -> f32 {
+    unsafe fn quantize_row(x: *const f32, k: usize, codes: *mut i16, unit: bool) -> f32 {
         // SAFETY: within the caller's bounds.
         unsafe {
             let amax = int8_act_max(k);
-            let sign = _mm256_set1_ps(-0.0);
-            let mut m8 = _mm256_setzero_ps();
-            let mut nan8 = _mm256_setzero_ps();
             let full = k / 8 * 8;
-            for i in (0..full).step_by(8) {
-                let v = _mm256_loadu_ps(x.add(i));
-                m8 = _mm256_max_ps(m8, _mm256_andnot_ps(sign, v));
-                nan8 = _mm256_or_ps(nan8, _mm256_cmp_ps::<_CMP_UNORD_Q>(v, v));
-            }
-            let mut lanes = [0.0f32; 8];
-            _mm256_storeu_ps(lanes.as_mut_ptr(), m8);
-            let mut m = lanes.iter().fold(0.0f32, |a, &b| a.max(b));
-            if _mm256_movemask_ps(nan8) != 0 {
-                m = f32::NAN;
-            }
-            for i in full..k {
-                let v = *x.add(i);
-                m = if m.is_nan() || v.is_nan() {
-                    f32::NAN
-                } else {
-                    m.max(v.abs())
-                };
+            let mut nan8 = _mm256_setzero_ps();
+            let mut m = 1.0f32;
+            if !unit {
+                let sign = _mm256_set1_ps(-0.0);
+                let mut m8 = _mm256_setzero_ps();
+                for i in (0..full).step_by(8) {
+                    let v = _mm256_loadu_ps(x.add(i));
+                    m8 = _mm256_max_ps(m8, _mm256_andnot_ps(sign, v));
+                    nan8 = _mm256_or_ps(nan8, _mm256_cmp_ps::<_CMP_UNORD_Q>(v, v));
+                }
+                // Horizontal maximum of the 8 lanes.
+                let h = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps::<1>(m8));
+                let h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+                let h = _mm_max_ss(h, _mm_shuffle_ps::<1>(h, h));
+                m = _mm_cvtss_f32(h);
+                for i in full..k {
+                    m = m.max((*x.add(i)).abs());
+                }
             }
             let inv = amax / m;
             let inv8 = _mm256_set1_ps(inv);
+            // `cvtps2dq` rounds to nearest-even (MXCSR's default, which Rust code assumes) and
+            // turns NaN into i32::MIN. A unit row with NaN has a NaN scale, so its codes do not
+            // matter; a dynamic row may hold `±inf · 0` products, which must code 0 like the
+            // inline code's saturating conversion.
             for i in (0..full).step_by(8) {
-                let s = _mm256_mul_ps(_mm256_loadu_ps(x.add(i)), inv8);
-                let r = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(s);
-                let r = _mm256_and_ps(r, _mm256_cmp_ps::<_CMP_ORD_Q>(r, r));
-                let c = _mm256_cvtps_epi32(r);
+                let v = _mm256_loadu_ps(x.add(i));
+                let s = _mm256_mul_ps(v, inv8);
+                let c = if unit {
+                    nan8 = _mm256_or_ps(nan8, _mm256_cmp_ps::<_CMP_UNORD_Q>(v, v));
+                    _mm256_cvtps_epi32(s)
+                } else {
+                    _mm256_cvtps_epi32(_mm256_and_ps(s, _mm256_cmp_ps::<_CMP_ORD_Q>(s, s)))
+                };
                 let c16 =
                     _mm_packs_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256::<1>(c));
                 _mm_storeu_si128(codes.add(i).cast(), c16);
             }
+            let mut nan = _mm256_movemask_ps(nan8) != 0;
             for i in full..k {
-                let c = (*x.add(i) * inv).round_ties_even() as i32;
+                let v = *x.add(i);
+                nan |= v.is_nan();
+                let c = (v * inv).round_ties_even() as i32;
                 *codes.add(i) = c.clamp(-32768, 32767) as i16;
             }
             if k % 2 == 1 {
                 *codes.add(k) = 0;
             }
-            m / amax
+            if nan { f32::NAN } else { m / amax }
         }
     }
 
@@ -200,7 +217,12 @@ mod x86 {
                     while r < a.rows {
                         let mr = if a.rows - r >= MR { MR } else { 1 };
                         for (i, s) in sx.iter_mut().enumerate().take(mr) {
-                            *s = quantize_row(a.x.add((r + i) * a.ldx), a.k, codes.add(i * cpr));
+                            *s = quantize_row(
+                                a.x.add((r + i) * a.ldx),
+                                a.k,
+                                codes.add(i * cpr),
+                                a.unit,
+                            );
                         }
                         let mut p = 0;
                         while p < panels {
@@ -328,12 +350,13 @@ mod tests {
                 w: wo,
                 scale,
                 bias: Some(bo),
-            } = p.dense_int8(&w, k, n, Some(&b))
+                ..
+            } = p.dense_int8(&w, k, n, Some(&b), false)
             else {
                 panic!("int8 layout expected")
             };
             let data = p.finish();
-            let run = |vnni: bool, tanh: bool| {
+            let run = |vnni: bool, tanh: bool, unit: bool| {
                 let mut out = vec![-7.0f32; rows * n];
                 let a = x86::Args {
                     x: x.as_ptr(),
@@ -348,6 +371,7 @@ mod tests {
                     k,
                     n,
                     tanh,
+                    unit,
                 };
                 // SAFETY: AVX2/FMA checked above, VNNI checked before use; sizes as packed.
                 unsafe {
@@ -359,16 +383,16 @@ mod tests {
                 }
                 out
             };
-            for tanh in [false, true] {
-                let plain = run(false, tanh);
+            for (tanh, unit) in [(false, false), (true, false), (true, true)] {
+                let plain = run(false, tanh, unit);
                 assert!(plain.iter().all(|v| v.is_finite() && *v != -7.0));
                 if x86::has_vnni() {
-                    let v = run(true, tanh);
+                    let v = run(true, tanh, unit);
                     let same = plain
                         .iter()
                         .zip(&v)
                         .all(|(a, b)| a.to_bits() == b.to_bits());
-                    assert!(same, "k={k} n={n} rows={rows} tanh={tanh}");
+                    assert!(same, "k={k} n={n} rows={rows} tanh={tanh} unit={unit}");
                 }
             }
         }

@@ -35,11 +35,13 @@
 //! - `lower`: Burn's operations → [`Graph`]; element-wise chains become [`Node::Map`]s
 //!   holding a [`crate::kernel::KernelSpec`] (the element-wise fuser's IR and semantics);
 //!   anything else is [`InferenceError::UnsupportedOp`] naming the operation;
-//! - `plan` and `pack`: tiles, scratch blocks by liveness, weights in 16-column panels;
+//! - `plan` and `pack`: tiles, scratch blocks by liveness, weights in 16-column panels (`f32`,
+//!   or `i8` codes with per-column scales: [`WeightPrecision::Int8`]);
 //! - `codegen` (generic over `cranelift_module::Module`) and `emit`: the function; `jit`: the
 //!   executable memory; `callout`: an AVX2 dense kernel for large tiles on x86-64 (the pure
 //!   Cranelift path serves every batch size on its own) and exact fallbacks for the
-//!   element-wise operations without inline code;
+//!   element-wise operations without inline code; `callout_int8`: the x86-64 kernel of `i8`
+//!   layers (AVX2 `vpmaddwd`, AVX512-VNNI `vpdpwssd`), value for value the inline code's twin;
 //! - [`CompiledModel::save`]/[`CompiledModel::load`]: a versioned, checksummed file of the
 //!   graph; loading validates everything and recompiles.
 //!
@@ -71,5 +73,5 @@ pub use error::{FileError, InferenceError};
 pub use file::{FORMAT_VERSION, MAGIC, graph_from_bytes, graph_to_bytes};
 pub use graph::{Graph, MAX_WIDTH, Node, NodeId, Operand};
 pub use model::{CompileOptions, CompiledModel};
-pub use pack::{INT8_MAX_K, WeightPrecision, int8_act_max};
+pub use pack::{INT8_MAX_K, INT8_MIN_K, WeightPrecision, int8_act_max};
 pub use trace::{TraceBridge, TraceChannel, TraceClient, Tracer, to_tracer};

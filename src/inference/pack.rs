@@ -22,10 +22,14 @@ pub enum WeightPrecision {
     F32,
     /// `i8` codes with a symmetric scale per output column (4× less weight memory), multiplied
     /// with the layer's input quantized per row to 16-bit integers at run time, accumulated
-    /// exactly in `i32` and rescaled once per output. Layers with fewer than 4 outputs or more
-    /// than [`INT8_MAX_K`] inputs stay `f32`.
+    /// exactly in `i32` and rescaled once per output. Layers with fewer than 4 outputs, fewer
+    /// than [`INT8_MIN_K`] inputs (few weights, and quantizing their input costs more than the
+    /// integer products save) or more than [`INT8_MAX_K`] inputs stay `f32`.
     Int8,
 }
+
+/// Narrowest input (`k`) of an `i8` layer.
+pub const INT8_MIN_K: usize = 16;
 
 /// Widest input (`k`) of an `i8` layer: its quantized row lives on the generated code's stack.
 pub const INT8_MAX_K: usize = 4096;
@@ -36,6 +40,8 @@ pub fn int8_act_max(k: usize) -> f32 {
     let pairs = k.div_ceil(2).max(1) as u64;
     (((i32::MAX as u64) / (127 * 2 * pairs)).min(32767)) as f32
 }
+
+use crate::quant::{quantize_value, symmetric_scale};
 
 /// Output columns per weight panel.
 pub(crate) const PANEL: usize = 16;
@@ -55,36 +61,32 @@ pub(crate) enum DenseLayout {
         w: usize,
         scale: usize,
         bias: Option<usize>,
+        /// The layer's input is a `tanh`, within [-1, 1]: its rows are quantized with the
+        /// fixed range 1 (one pass, no division) instead of their largest magnitude.
+        unit_input: bool,
     },
 }
 
 /// Per-column symmetric `i8` quantization of a `k × n` row-major matrix: codes (same layout)
-/// and scales. A column whose largest magnitude is 0 gets scale 0 and codes 0.
+/// and scales, by [`crate::quant`]'s definitions (`scale = max|w| / 127`, codes rounded to
+/// nearest-even), so the codes are those of `quant`'s per-channel INT8 weights. A column whose
+/// largest magnitude is 0 gets scale 0 and codes 0.
 ///
 /// # Panics
 /// If a weight is not finite (checked by the caller).
 pub(crate) fn quantize_columns(weight: &[f32], k: usize, n: usize) -> (Vec<i8>, Vec<f32>) {
-    let mut scale = vec![0.0f32; n];
+    let mut amax = vec![0.0f32; n];
     for row in weight.chunks_exact(n).take(k) {
-        for (s, &w) in scale.iter_mut().zip(row) {
+        for (m, &w) in amax.iter_mut().zip(row) {
             assert!(w.is_finite(), "int8 packing of a non-finite weight");
-            *s = s.max(w.abs());
+            *m = m.max(w.abs());
         }
     }
-    for s in &mut scale {
-        *s /= 127.0;
-    }
+    let scale: Vec<f32> = amax.iter().map(|&m| symmetric_scale(m, 127)).collect();
     let codes = weight
         .iter()
         .enumerate()
-        .map(|(i, &w)| {
-            let s = scale[i % n];
-            if s == 0.0 {
-                0
-            } else {
-                (w / s).round_ties_even().clamp(-127.0, 127.0) as i8
-            }
-        })
+        .map(|(i, &w)| quantize_value(w, scale[i % n], 127))
         .collect();
     (codes, scale)
 }
@@ -177,6 +179,7 @@ impl Packer {
         k: usize,
         n: usize,
         bias: Option<&[f32]>,
+        unit_input: bool,
     ) -> DenseLayout {
         debug_assert_eq!(weight.len(), k * n);
         self.weight_bytes += k * n + 4 * (n + bias.map_or(0, <[f32]>::len));
@@ -205,7 +208,12 @@ impl Packer {
             self.data[at..at + n].copy_from_slice(b);
             at
         });
-        DenseLayout::Int8 { w, scale, bias }
+        DenseLayout::Int8 {
+            w,
+            scale,
+            bias,
+            unit_input,
+        }
     }
 
     /// Bytes of the dense layers packed so far (see `CompiledModel::weight_bytes`).

@@ -10,7 +10,7 @@
 
 use super::InferenceError;
 use super::graph::{Graph, Node, Operand};
-use super::pack::{DenseLayout, INT8_MAX_K, Packer, WeightPrecision, use_dot};
+use super::pack::{DenseLayout, INT8_MAX_K, INT8_MIN_K, Packer, WeightPrecision, use_dot};
 use crate::kernel::{Inst, KernelSpec, UnaryOp, ValueId};
 
 /// Most rows per tile: a multiple of the AVX2 kernel's 6-row blocks, so that full tiles have no
@@ -275,6 +275,7 @@ pub(crate) fn plan(graph: &Graph, weights: WeightPrecision) -> Result<Plan, Infe
                     loc(x),
                     widths[x],
                     weights,
+                    is_tanh_node(&graph.nodes[x]),
                 )?);
             }
             Node::Map { .. } if i > 0 && fused[i - 1] => {
@@ -288,6 +289,7 @@ pub(crate) fn plan(graph: &Graph, weights: WeightPrecision) -> Result<Plan, Infe
                     loc(x),
                     widths[x],
                     weights,
+                    is_tanh_node(&graph.nodes[x]),
                 )?);
             }
             Node::Map { operands, spec } => {
@@ -352,8 +354,15 @@ pub(crate) fn plan(graph: &Graph, weights: WeightPrecision) -> Result<Plan, Infe
     })
 }
 
+/// Whether `node` is `tanh` of one operand (its values lie in [-1, 1]).
+fn is_tanh_node(node: &Node) -> bool {
+    matches!(node, Node::Map { operands, spec } if operands.len() == 1 && is_tanh(spec))
+}
+
 /// The step of dense node `node` writing `act(node)` to `out`, its weights packed as
-/// `weights` asks where that format serves the layer (see [`WeightPrecision::Int8`]).
+/// `weights` asks where that format serves the layer (see [`WeightPrecision::Int8`]);
+/// `unit_input`: its input is a `tanh`.
+#[allow(clippy::too_many_arguments)]
 fn dense_step(
     packer: &mut Packer,
     node: &Node,
@@ -362,6 +371,7 @@ fn dense_step(
     x: Loc,
     k: usize,
     weights: WeightPrecision,
+    unit_input: bool,
 ) -> Result<Step, InferenceError> {
     let Node::Dense {
         weight, n, bias, ..
@@ -370,7 +380,8 @@ fn dense_step(
         unreachable!("called on dense nodes")
     };
     let n = *n as usize;
-    let int8 = weights == WeightPrecision::Int8 && !use_dot(n) && k <= INT8_MAX_K;
+    let int8 =
+        weights == WeightPrecision::Int8 && !use_dot(n) && (INT8_MIN_K..=INT8_MAX_K).contains(&k);
     if int8 && let Some(w) = weight.iter().find(|w| !w.is_finite()) {
         return Err(InferenceError::InvalidGraph(format!(
             "a {k} → {n} dense layer has the weight {w}; int8 weights need finite values \
@@ -378,7 +389,7 @@ fn dense_step(
         )));
     }
     let layout = if int8 {
-        packer.dense_int8(weight, k, n, bias.as_deref())
+        packer.dense_int8(weight, k, n, bias.as_deref(), unit_input)
     } else {
         packer.dense(weight, k, n, bias.as_deref())
     };

@@ -42,8 +42,12 @@
 //! `PinnJitBackend`'s `q_matmul` of two INT8 per-tensor matrices multiplies the `i8` codes
 //! with `i32` accumulation ([`kernels::dot_i8`]); its other `QTensorOps` (per-block schemes,
 //! INT4, batched products) still go through burn-flex (dequantize, then an `f32` matmul).
-//! Not here yet: quantized weights in the compiled inference path (`pinn_jit::inference`),
-//! dequantization fused into the element-wise kernels.
+//! The compiled inference path takes INT8 weights too: `CompileOptions::weights =
+//! WeightPrecision::Int8` in [`crate::inference`] packs the per-channel INT8 codes of this
+//! module (same scales, same rounding) and multiplies them with 16-bit activation codes in
+//! `i32`, inline (Cranelift, every target, exported objects included) or with AVX2/AVX512-VNNI
+//! on x86-64. Not here yet: INT4 and FP16 weights in the compiled path, dequantization fused
+//! into the element-wise kernels of the training backend.
 //!
 //! Unsupported requests are typed errors ([`QuantError`]): Burn schemes other than symmetric
 //! `Q8S` / `Q4S` with `f32` scales, empty or non-finite weights, block size 0, a plan of the

@@ -9,7 +9,9 @@
 //! exact, the rescale is the same two roundings), so tiles may take either path.
 
 use cranelift_codegen::ir::{
-    InstBuilder, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types,
+    InstBuilder, StackSlotData, StackSlotKind, Value,
+    condcodes::{FloatCC, IntCC},
+    types,
 };
 
 use super::{F4, Gen, ROW_BLOCK, int8_slot_bytes, mem};
@@ -30,6 +32,8 @@ pub(super) struct Int8Layer {
     pub scale: usize,
     pub bias: Option<usize>,
     pub act: Act,
+    /// The input is a `tanh`: quantize rows with the fixed range 1.
+    pub unit_input: bool,
 }
 
 impl Int8Layer {
@@ -70,7 +74,7 @@ impl Gen<'_, '_> {
                 .map(|i| {
                     let x = g.b.ins().iadd_imm_s(xr, (i * ldx * 4) as i64);
                     let c = g.b.ins().iadd_imm_s(codes, (i * codes_per_row * 2) as i64);
-                    g.quantize_row(x, c, l.k)
+                    g.quantize_row(x, c, l.k, l.unit_input)
                 })
                 .collect();
             // Full panels in a loop (one copy of the code per layer, not one per panel), then
@@ -88,7 +92,7 @@ impl Gen<'_, '_> {
             let xr = g.row_ptr(xb, r, ldx);
             let or = g.row_ptr(ob, r, ldo);
             let codes = g.b.ins().stack_addr(ptr_ty, slot, 0);
-            let sx = g.quantize_row(xr, codes, l.k);
+            let sx = g.quantize_row(xr, codes, l.k, l.unit_input);
             // Two full panels per iteration (independent accumulators), then the rest.
             let hi = g.iconst(full);
             g.for_each(zero, hi, 1, |g, p| {
@@ -101,38 +105,45 @@ impl Gen<'_, '_> {
     }
 
     /// Quantize `k` floats at `x` to 16-bit codes at `codes` (a zero code pads an odd `k`);
-    /// returns the row's scale `max|x| / amax` (NaN if the row holds NaN, which then reaches
-    /// every output of the row).
-    fn quantize_row(&mut self, x: Value, codes: Value, k: usize) -> Value {
+    /// returns the row's scale: `max|x| / amax`, or `1 / amax` for a `unit` row (a `tanh`
+    /// output, whose range is known), NaN if the row holds NaN, which then reaches every output
+    /// of the row.
+    fn quantize_row(&mut self, x: Value, codes: Value, k: usize, unit: bool) -> Value {
         let amax = int8_act_max(k);
-        // max |x|: four lanes, then the lanes and the tail.
-        let z = Em::new(&mut self.b, self.cx).fc(F4, 0.0);
         let z0 = self.iconst(0);
-        let quads = self.iconst(k / 4);
-        let acc = self.for_loop(z0, quads, 1, &[z], |g, i, acc| {
-            let o = g.b.ins().ishl_imm_u(i, 4);
-            let p = g.b.ins().iadd(x, o);
-            let v = g.load4(p, 0);
-            let a = g.b.ins().fabs(v);
-            vec![g.b.ins().fmax(acc[0], a)]
-        });
-        let mut m = self.b.ins().extractlane(acc[0], 0);
-        for l in 1..4 {
-            let e = self.b.ins().extractlane(acc[0], l);
-            m = self.b.ins().fmax(m, e);
-        }
-        for kk in k / 4 * 4..k {
-            let e = self.b.ins().load(types::F32, mem(), x, (4 * kk) as i32);
-            let a = self.b.ins().fabs(e);
-            m = self.b.ins().fmax(m, a);
-        }
         let amax_v = self.b.ins().f32const(amax);
-        let inv = self.b.ins().fdiv(amax_v, m);
-        let sx = self.b.ins().fdiv(m, amax_v);
-        // Codes: eight at a time, then the tail one by one.
+        let (inv, dynamic_sx) = if unit {
+            (amax_v, None)
+        } else {
+            // max |x|: four lanes, then the lanes and the tail.
+            let z = Em::new(&mut self.b, self.cx).fc(F4, 0.0);
+            let quads = self.iconst(k / 4);
+            let acc = self.for_loop(z0, quads, 1, &[z], |g, i, acc| {
+                let o = g.b.ins().ishl_imm_u(i, 4);
+                let p = g.b.ins().iadd(x, o);
+                let v = g.load4(p, 0);
+                let a = g.b.ins().fabs(v);
+                vec![g.b.ins().fmax(acc[0], a)]
+            });
+            let mut m = self.b.ins().extractlane(acc[0], 0);
+            for l in 1..4 {
+                let e = self.b.ins().extractlane(acc[0], l);
+                m = self.b.ins().fmax(m, e);
+            }
+            for kk in k / 4 * 4..k {
+                let e = self.b.ins().load(types::F32, mem(), x, (4 * kk) as i32);
+                let a = self.b.ins().fabs(e);
+                m = self.b.ins().fmax(m, a);
+            }
+            let inv = self.b.ins().fdiv(amax_v, m);
+            (inv, Some(self.b.ins().fdiv(m, amax_v)))
+        };
+        // Codes: eight at a time (collecting NaN lanes for a unit row), then the tail.
         let inv4 = self.b.ins().splat(F4, inv);
         let octs = self.iconst(k / 8);
-        self.for_each(z0, octs, 1, |g, i| {
+        let zero_i = self.b.ins().iconst(types::I32, 0);
+        let no_nan = self.b.ins().splat(I4, zero_i);
+        let nan_lanes = self.for_loop(z0, octs, 1, &[no_nan], |g, i, acc| {
             let o = g.b.ins().ishl_imm_u(i, 5);
             let p = g.b.ins().iadd(x, o);
             let (v0, v1) = (g.load4(p, 0), g.load4(p, 16));
@@ -142,19 +153,43 @@ impl Gen<'_, '_> {
             let o = g.b.ins().ishl_imm_u(i, 4);
             let q = g.b.ins().iadd(codes, o);
             g.b.ins().store(mem(), c, q, 0);
+            if unit {
+                let u0 = g.b.ins().fcmp(FloatCC::Unordered, v0, v0);
+                let u1 = g.b.ins().fcmp(FloatCC::Unordered, v1, v1);
+                let u = g.b.ins().bor(u0, u1);
+                vec![g.b.ins().bor(acc[0], u)]
+            } else {
+                vec![acc[0]]
+            }
         });
+        let mut any_nan = self.b.ins().vany_true(nan_lanes[0]);
         for kk in k / 8 * 8..k {
             let e = self.b.ins().load(types::F32, mem(), x, (4 * kk) as i32);
             let s = self.b.ins().fmul(e, inv);
             let r = self.b.ins().nearest(s);
             let c = self.b.ins().fcvt_to_sint_sat(types::I32, r);
+            let hi = self.b.ins().iconst(types::I32, 32767);
+            let lo = self.b.ins().iconst(types::I32, -32768);
+            let c = self.b.ins().smin(c, hi);
+            let c = self.b.ins().smax(c, lo);
             self.b.ins().istore16(mem(), c, codes, (2 * kk) as i32);
+            if unit {
+                let u = self.b.ins().fcmp(FloatCC::Unordered, e, e);
+                any_nan = self.b.ins().bor(any_nan, u);
+            }
         }
         if k % 2 == 1 {
             let c = self.b.ins().iconst(types::I32, 0);
             self.b.ins().istore16(mem(), c, codes, (2 * k) as i32);
         }
-        sx
+        match dynamic_sx {
+            Some(sx) => sx,
+            None => {
+                let nan = self.b.ins().f32const(f32::NAN);
+                let sx = self.b.ins().f32const(1.0 / amax);
+                self.b.ins().select(any_nan, nan, sx)
+            }
+        }
     }
 
     /// `round(v · inv)` as `i32` lanes (NaN → 0).
@@ -307,7 +342,7 @@ impl Gen<'_, '_> {
             self.iconst(ldo),
             self.iconst(l.k),
             self.iconst(l.n),
-            self.iconst(l.act.code()),
+            self.iconst(l.act.code() | usize::from(l.unit_input) << 8),
         ];
         self.b.ins().call(f, &a);
         self.b.ins().jump(join, &[]);

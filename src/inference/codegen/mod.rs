@@ -554,7 +554,12 @@ impl Gen<'_, '_> {
             DenseLayout::Dot { wt, bias } => {
                 self.dense_dot(xb, x.stride, ob, out.stride, k, n, wt, bias)
             }
-            DenseLayout::Int8 { w, scale, bias } => {
+            DenseLayout::Int8 {
+                w,
+                scale,
+                bias,
+                unit_input,
+            } => {
                 let l = int8::Int8Layer {
                     k,
                     n,
@@ -562,6 +567,7 @@ impl Gen<'_, '_> {
                     scale,
                     bias,
                     act,
+                    unit_input,
                 };
                 self.dense_int8_or_call(xb, x.stride, ob, out.stride, l)
             }

@@ -7,7 +7,7 @@ use crate::inference::activation::tanh_ref;
 use crate::inference::callout_int8::quantize_row_ref;
 use crate::inference::pack::quantize_columns;
 use crate::inference::{
-    CompileOptions, CompiledModel, Graph, INT8_MAX_K, InferenceError, Node, Operand,
+    CompileOptions, CompiledModel, Graph, INT8_MAX_K, INT8_MIN_K, InferenceError, Node, Operand,
     WeightPrecision, int8_act_max,
 };
 use crate::kernel::{Inst, UnaryOp, ValueId};
@@ -19,22 +19,39 @@ fn int8(opts: CompileOptions) -> CompileOptions {
     }
 }
 
+fn tanh_of(x: u32) -> Node {
+    map(
+        vec![Operand::Node(x)],
+        vec![Inst::Input(0), Inst::Unary(UnaryOp::Tanh, ValueId(0))],
+    )
+}
+
 /// `x → dense(k → n) (→ tanh)`.
 fn layer(weight: Vec<f32>, k: usize, n: usize, bias: Option<Vec<f32>>, tanh: bool) -> Graph {
-    let mut nodes = vec![
-        Node::Input,
-        Node::Dense {
-            x: 0,
-            weight,
-            n: n as u32,
-            bias,
-        },
-    ];
+    layer_after(false, weight, k, n, bias, tanh)
+}
+
+/// `x (→ tanh) → dense(k → n) (→ tanh)`: with `unit`, the dense layer's input is a `tanh`.
+fn layer_after(
+    unit: bool,
+    weight: Vec<f32>,
+    k: usize,
+    n: usize,
+    bias: Option<Vec<f32>>,
+    tanh: bool,
+) -> Graph {
+    let mut nodes = vec![Node::Input];
+    if unit {
+        nodes.push(tanh_of(0));
+    }
+    nodes.push(Node::Dense {
+        x: nodes.len() as u32 - 1,
+        weight,
+        n: n as u32,
+        bias,
+    });
     if tanh {
-        nodes.push(map(
-            vec![Operand::Node(1)],
-            vec![Inst::Input(0), Inst::Unary(UnaryOp::Tanh, ValueId(0))],
-        ));
+        nodes.push(tanh_of(nodes.len() as u32 - 1));
     }
     Graph {
         input_width: k,
@@ -43,8 +60,9 @@ fn layer(weight: Vec<f32>, k: usize, n: usize, bias: Option<Vec<f32>>, tanh: boo
     }
 }
 
-/// The quantized layer computed one scalar at a time.
+/// The quantized layer computed one scalar at a time (`unit`: rows quantized with range 1).
 fn reference(
+    unit: bool,
     x: &[f32],
     weight: &[f32],
     k: usize,
@@ -56,7 +74,7 @@ fn reference(
     let mut out = Vec::new();
     let mut codes = vec![0i16; 2 * k.div_ceil(2)];
     for row in x.chunks_exact(k) {
-        let sx = quantize_row_ref(row, &mut codes);
+        let sx = quantize_row_ref(row, &mut codes, unit);
         for j in 0..n {
             let acc: i32 = (0..k)
                 .map(|kk| i32::from(codes[kk]) * i32::from(q[kk * n + j]))
@@ -72,12 +90,40 @@ fn reference(
 }
 
 fn check(x: &[f32], weight: &[f32], k: usize, n: usize, bias: Option<&[f32]>, tanh: bool) {
-    let g = layer(weight.to_vec(), k, n, bias.map(<[f32]>::to_vec), tanh);
-    let want = reference(x, weight, k, n, bias, tanh);
+    check_after(false, x, weight, k, n, bias, tanh);
+    check_after(true, x, weight, k, n, bias, tanh);
+}
+
+/// [`layer_after`] compiled with every option set against [`reference`]; with `unit` the
+/// reference's input is the compiled `tanh` of `x`, so both see the same values.
+fn check_after(
+    unit: bool,
+    x: &[f32],
+    weight: &[f32],
+    k: usize,
+    n: usize,
+    bias: Option<&[f32]>,
+    tanh: bool,
+) {
+    let g = layer_after(unit, weight.to_vec(), k, n, bias.map(<[f32]>::to_vec), tanh);
+    let input = if unit {
+        let t = Graph {
+            input_width: k,
+            nodes: vec![Node::Input, tanh_of(0)],
+            output: 1,
+        };
+        CompiledModel::compile(t).unwrap().infer(x).unwrap()
+    } else {
+        x.to_vec()
+    };
+    let want = reference(unit, &input, weight, k, n, bias, tanh);
     for opts in option_sets() {
         let m = CompiledModel::compile_with(g.clone(), &int8(opts.clone())).unwrap();
         let got = m.infer(x).unwrap();
-        let what = format!("k={k} n={n} rows={} tanh={tanh} {opts:?}", x.len() / k);
+        let what = format!(
+            "k={k} n={n} rows={} unit={unit} tanh={tanh} {opts:?}",
+            x.len() / k
+        );
         if tanh {
             // The inline tanh and the AVX2 one follow the reference operation for operation,
             // but the host may contract differently without FMA.
@@ -97,12 +143,11 @@ fn check(x: &[f32], weight: &[f32], k: usize, n: usize, bias: Option<&[f32]>, ta
 fn int8_layers_match_the_scalar_reference_for_odd_shapes_and_every_row_count() {
     let mut rng = Rng::new(81);
     for &(k, n) in &[
-        (1, 4),
-        (2, 64),
-        (3, 5),
-        (7, 33),
-        (8, 16),
+        (16, 4),
         (17, 20),
+        (19, 5),
+        (23, 33),
+        (24, 16),
         (64, 64),
         (65, 17),
         (600, 24),
@@ -122,7 +167,7 @@ fn int8_layers_match_the_scalar_reference_for_odd_shapes_and_every_row_count() {
 
 #[test]
 fn int8_edge_rows_zero_nan_inf_and_outliers() {
-    let (k, n) = (9, 18);
+    let (k, n) = (18, 18);
     let mut rng = Rng::new(5);
     let mut w = rng.vec(k * n, -1.0, 1.0);
     for kk in 0..k {
@@ -131,12 +176,18 @@ fn int8_edge_rows_zero_nan_inf_and_outliers() {
     w[4 * n + 7] = 1e6; // a huge weight: its column's other codes round to 0
     let b = rng.vec(n, -1.0, 1.0);
     let mut x = Vec::new();
-    x.extend([0.0; 9]); // all zero: outputs are the bias
-    x.extend([0.5, -0.0, 1e30, 0.25, -1.0, 2.0, 0.0, 3.0, -4.0]); // outlier
-    x.extend([0.5, f32::NAN, 1.0, 0.25, -1.0, 2.0, 0.0, 3.0, -4.0]); // NaN: row NaN
-    x.extend([0.5, f32::INFINITY, 1.0, 0.25, -1.0, 2.0, 0.0, 3.0, -4.0]);
-    x.extend([1e-40, -1e-39, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3e-45]); // subnormals
-    x.extend(rng.vec(9, -1.0, 1.0));
+    let mut row = |half: [f32; 9]| {
+        x.extend(half);
+        x.extend(half.map(|v| -v));
+    };
+    row([0.0; 9]); // all zero: outputs are the bias
+    row([0.5, -0.0, 1e30, 0.25, -1.0, 2.0, 0.0, 3.0, -4.0]); // outlier
+    row([0.5, f32::NAN, 1.0, 0.25, -1.0, 2.0, 0.0, 3.0, -4.0]); // NaN: row NaN
+    row([0.5, f32::INFINITY, 1.0, 0.25, -1.0, 2.0, 0.0, 3.0, -4.0]);
+    row([1e-40, -1e-39, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3e-45]); // subnormals
+    let mut random = [0.0; 9];
+    random.iter_mut().for_each(|v| *v = rng.f32(-1.0, 1.0));
+    row(random);
     check(&x, &w, k, n, Some(&b), false);
     check(&x, &w, k, n, Some(&b), true);
     let g = layer(w.clone(), k, n, Some(b.clone()), false);
@@ -187,12 +238,13 @@ fn int8_network_stays_within_a_percent_of_f32_and_is_four_times_smaller() {
         let rel = (num / den).sqrt();
         assert!(rel < 1e-2, "relative L2 difference {rel}");
         assert!(rel > 0.0, "int8 weights changed nothing");
-        // Three int8 layers (the last, 64 → 1, stays f32): 2·64 + 2·64·64 codes + scales.
+        // Two int8 layers (the first, 2 → 64, and the last, 64 → 1, stay f32): 2·64·64
+        // codes + 2·64 scales.
         let f32_bytes = f.weight_bytes();
         assert_eq!(f32_bytes, 4 * (2 * 64 + 2 * 64 * 64 + 64 + 3 * 64 + 1));
         assert_eq!(
             q.weight_bytes(),
-            (2 * 64 + 2 * 64 * 64) + 4 * (3 * 64 + 3 * 64) + 4 * (64 + 1)
+            4 * 2 * 64 + 2 * 64 * 64 + 4 * (2 * 64 + 3 * 64) + 4 * (64 + 1)
         );
         assert!(f32_bytes as f32 / q.weight_bytes() as f32 > 3.3);
     }
@@ -226,8 +278,8 @@ fn int8_bounds_activation_codes_so_sums_cannot_overflow() {
 #[test]
 fn int8_leaves_narrow_and_too_wide_layers_f32() {
     let mut rng = Rng::new(9);
-    // n < 4: f32 dot products; k > INT8_MAX_K: f32 panels.
-    for (k, n) in [(16, 3), (INT8_MAX_K + 1, 4)] {
+    // n < 4: f32 dot products; k < INT8_MIN_K or k > INT8_MAX_K: f32 panels.
+    for (k, n) in [(16, 3), (INT8_MIN_K - 1, 8), (INT8_MAX_K + 1, 4)] {
         let g = layer(rng.vec(k * n, -1.0, 1.0), k, n, None, false);
         let f = CompiledModel::compile(g.clone()).unwrap();
         let q = CompiledModel::compile_with(g, &int8(Default::default())).unwrap();
@@ -239,9 +291,9 @@ fn int8_leaves_narrow_and_too_wide_layers_f32() {
 
 #[test]
 fn int8_rejects_non_finite_weights_with_a_typed_error() {
-    let mut w = vec![0.5f32; 8 * 4];
+    let mut w = vec![0.5f32; 16 * 4];
     w[5] = f32::INFINITY;
-    let g = layer(w, 8, 4, None, false);
+    let g = layer(w, 16, 4, None, false);
     assert!(CompiledModel::compile(g.clone()).is_ok(), "f32 keeps them");
     match CompiledModel::compile_with(g, &int8(Default::default())) {
         Err(InferenceError::InvalidGraph(m)) => assert!(m.contains("finite"), "{m}"),
