@@ -30,6 +30,44 @@ use crate::kernel::{
 /// An expression node's index.
 type E = usize;
 
+/// `spec` unless it computes `1 − 2 / (e^{2z} + 1)` of its one input, the form of `tanh` the
+/// PINN toolkit uses on backends whose `exp` is faster than their `tanh`
+/// ([`crate::pinn::activation::tanh`]): that becomes `tanh(z)`, which the compiler fuses into the
+/// dense layer before it and knows to lie in [-1, 1] (same function; the inline `tanh` is
+/// accurate to a few ULP, as the exponential form is).
+fn tanh_from_exp_form(spec: KernelSpec) -> KernelSpec {
+    use BinaryOp::{Add, Mul};
+    let v = ValueId;
+    let exp_form = [
+        Inst::Input(0),
+        Inst::Const(2.0),
+        Inst::Binary(Mul, v(0), v(1)),
+        Inst::Unary(UnaryOp::Exp, v(2)),
+        Inst::Const(1.0),
+        Inst::Binary(Add, v(3), v(4)),
+        Inst::Unary(UnaryOp::Recip, v(5)),
+        Inst::Const(-2.0),
+        Inst::Binary(Mul, v(6), v(7)),
+        Inst::Const(1.0),
+        Inst::Binary(Add, v(8), v(9)),
+    ];
+    if spec.inputs.len() != 1
+        || spec.body != exp_form
+        || spec.outputs.len() != 1
+        || spec.outputs[0].value != v(10)
+    {
+        return spec;
+    }
+    KernelSpec {
+        body: vec![Inst::Input(0), Inst::Unary(UnaryOp::Tanh, v(0))],
+        outputs: vec![Output {
+            value: v(1),
+            ty: spec.outputs[0].ty,
+        }],
+        ..spec
+    }
+}
+
 #[derive(Clone, Debug)]
 enum EKind {
     Leaf(NodeId),
@@ -298,6 +336,7 @@ impl Lowerer<'_> {
                 ty: ElemType::F32,
             }],
         };
+        let spec = tanh_from_exp_form(spec);
         let w = self.exprs[e].width;
         Ok(self.push_node(Node::Map { operands, spec }, w))
     }

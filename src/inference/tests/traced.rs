@@ -55,6 +55,36 @@ fn tanh_mlp_compiles_to_dense_and_tanh_maps() {
     );
 }
 
+/// The PINN toolkit writes `tanh` as `1 − 2 / (e^{2z} + 1)`; the compiler sees `tanh`.
+#[test]
+fn the_toolkits_exponential_tanh_compiles_as_tanh() {
+    use crate::kernel::{Inst, UnaryOp, ValueId};
+    use crate::pinn::PinnMlpConfig;
+    let mlp = PinnMlpConfig::new(2, 1, vec![32, 32])
+        .init::<Tracer>(3, &dev())
+        .unwrap();
+    let m = check(2, |x| mlp.forward(x), "pinn mlp");
+    let tanh = [Inst::Input(0), Inst::Unary(UnaryOp::Tanh, ValueId(0))];
+    // The input normalisation, then one `tanh` per hidden layer.
+    let maps: Vec<bool> = m
+        .graph()
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            Node::Map { spec, .. } => Some(spec.body == tanh),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(maps, [false, true, true]);
+    // Another formula with an exponential stays as written.
+    let l = lin(2, 4);
+    let other = check(2, |x| (l.forward(x) * 2.0).exp() + 1.0, "exp");
+    assert!(other.graph().nodes.iter().all(|n| match n {
+        Node::Map { spec, .. } => spec.body != tanh,
+        _ => true,
+    }));
+}
+
 #[test]
 fn edge_inputs_propagate_like_eager() {
     let (l1, l2) = (lin(3, 16), lin(16, 2));
