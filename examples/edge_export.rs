@@ -13,8 +13,8 @@
 //! depend on training. Needs `gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user` (Debian)
 //! for the foreign checks, which are reported as skipped otherwise. The last line is
 //! `edge: x86_64_max_rel=<x> aarch64_max_rel=<x> riscv64_max_rel=<x> object_bytes=<n>
-//! int8_object_bytes=<n> mcu_buffer_bytes=<n>` (deviations and `object_bytes` of the `f32`
-//! objects, `int8_object_bytes` of the x86-64 `i8` one), the last being the scratch buffer the `no_std` microcontroller
+//! mcu_buffer_bytes=<n>` (deviations and `object_bytes` of the `f32` objects; the line before
+//! it gives the `i8` objects' sizes), the last being the scratch buffer the `no_std` microcontroller
 //! runtime (`pinn-jit-mcu`, see `examples/mcu_export.rs`) needs for the same model.
 
 #[path = "common/edge_model.rs"]
@@ -54,11 +54,9 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|");
     let mut devs = Vec::new();
-    let mut x86_bytes = [0; 2];
-    for (p, weights) in [WeightPrecision::F32, WeightPrecision::Int8]
-        .into_iter()
-        .enumerate()
-    {
+    let mut x86_bytes = 0;
+    let mut int8_bytes = Vec::new();
+    for weights in [WeightPrecision::F32, WeightPrecision::Int8] {
         let options = CompileOptions {
             weights,
             ..CompileOptions::default()
@@ -80,8 +78,10 @@ fn main() {
                 eprintln!("error: {e}");
                 std::process::exit(1)
             });
-            if target == Target::X86_64Linux {
-                x86_bytes[p] = e.object.len();
+            match weights {
+                WeightPrecision::F32 if target == Target::X86_64Linux => x86_bytes = e.object.len(),
+                WeightPrecision::Int8 => int8_bytes.push(e.object.len()),
+                _ => {}
             }
             let dev = match verify_on_target(&model, target, &dir.join("check"), &inputs) {
                 Ok(Verification::Ran { max_rel, .. }) => format!("{max_rel:.2e}"),
@@ -109,7 +109,11 @@ fn main() {
         }
     };
     println!(
-        "edge: x86_64_max_rel={} aarch64_max_rel={} riscv64_max_rel={} object_bytes={} int8_object_bytes={} mcu_buffer_bytes={mcu_buffer}",
-        devs[0], devs[1], devs[2], x86_bytes[0], x86_bytes[1]
+        "int8: x86_64_object_bytes={} aarch64_object_bytes={} riscv64_object_bytes={}",
+        int8_bytes[0], int8_bytes[1], int8_bytes[2]
+    );
+    println!(
+        "edge: x86_64_max_rel={} aarch64_max_rel={} riscv64_max_rel={} object_bytes={} mcu_buffer_bytes={mcu_buffer}",
+        devs[0], devs[1], devs[2], x86_bytes
     );
 }

@@ -394,7 +394,7 @@ fn main() {
         itp,
         tp2
     );
-    let flex_row = &rows[3];
+    let flex_row = &rows[2];
     println!(
         "real_time: p50_us={:.3} p99_us={:.3} batch32_us={:.3} throughput_sps={:.0} speedup_vs_flex_b1={:.1} speedup_vs_flex_b4096={:.1}",
         b1.p50,
