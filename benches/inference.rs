@@ -1,6 +1,6 @@
 //! Criterion benchmarks of `pinn_jit::inference` (issue #4's cases): the 2 → 64 → 64 → 64 → 1
-//! tanh MLP compiled into one native function against eager burn-flex, burn-ndarray and
-//! PinnJitBackend, at batch 1, 32 and 4096.
+//! tanh MLP compiled into one native function (with `f32` weights, and with INT8 weights for
+//! issue #5) against eager burn-flex, burn-ndarray and PinnJitBackend, at batch 1, 32 and 4096.
 //!
 //! `cargo bench --bench inference`
 
@@ -14,7 +14,7 @@ use burn_flex::Flex;
 use burn_ndarray::NdArray;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use pinn_jit::PinnJitBackend;
-use pinn_jit::inference::{CompiledModel, Tracer};
+use pinn_jit::inference::{CompileOptions, CompiledModel, Tracer, WeightPrecision};
 use workloads::Mlp;
 
 const BATCHES: [usize; 3] = [1, 32, 4096];
@@ -33,12 +33,22 @@ fn eager<B: Backend>(c: &mut Criterion, name: &str) {
     group.finish();
 }
 
-fn compiled(c: &mut Criterion) {
+fn compiled(c: &mut Criterion, weights: WeightPrecision) {
     let device = Default::default();
     let mlp = Mlp::<PinnJitBackend>::new(&device);
-    let model = CompiledModel::from_module(&mlp, Mlp::<Tracer>::new, 2, |m, x| m.forward(x))
+    let traced = CompiledModel::from_module(&mlp, Mlp::<Tracer>::new, 2, |m, x| m.forward(x))
         .expect("the benchmark MLP compiles");
-    let mut group = c.benchmark_group("compiled");
+    let options = CompileOptions {
+        weights,
+        ..CompileOptions::default()
+    };
+    let model = CompiledModel::compile_with(traced.graph().clone(), &options)
+        .expect("the benchmark MLP compiles");
+    let name = match weights {
+        WeightPrecision::F32 => "compiled",
+        WeightPrecision::Int8 => "compiled_int8",
+    };
+    let mut group = c.benchmark_group(name);
     group.sample_size(20);
     for batch in BATCHES {
         let data = Tensor::<Flex, 2>::random(
@@ -62,7 +72,8 @@ fn compiled(c: &mut Criterion) {
 }
 
 fn benches(c: &mut Criterion) {
-    compiled(c);
+    compiled(c, WeightPrecision::F32);
+    compiled(c, WeightPrecision::Int8);
     eager::<Flex>(c, "flex");
     eager::<NdArray>(c, "ndarray");
     eager::<PinnJitBackend>(c, "pinn_jit");
