@@ -9,9 +9,7 @@
 //! exact, the rescale is the same two roundings), so tiles may take either path.
 
 use cranelift_codegen::ir::{
-    InstBuilder, StackSlotData, StackSlotKind, Value,
-    condcodes::{FloatCC, IntCC},
-    types,
+    InstBuilder, StackSlotData, StackSlotKind, Value, condcodes::FloatCC, types,
 };
 
 use super::{F4, Gen, ROW_BLOCK, int8_slot_bytes, mem};
@@ -45,7 +43,9 @@ impl Int8Layer {
 
 impl Gen<'_, '_> {
     /// `out[r] = act(x[r] · W + bias)` for the tile's rows, `W` as `i8` panels: blocks of
-    /// [`ROW_BLOCK`] rows one panel at a time, then single rows two panels at a time.
+    /// [`ROW_BLOCK`] rows, then single rows, one panel at a time in a loop (one copy of the code
+    /// per layer; two panels per iteration for single rows made QEMU 7.2's riscv64 translator
+    /// abort on exported objects).
     pub(super) fn dense_int8(
         &mut self,
         xb: Value,
@@ -314,43 +314,27 @@ impl Gen<'_, '_> {
             self.dense_int8(xb, ldx, ob, ldo, l);
             return;
         };
-        let big = self.b.create_block();
-        let small = self.b.create_block();
-        let join = self.b.create_block();
-        let big_enough = self.b.ins().icmp_imm_u(
-            IntCC::UnsignedGreaterThanOrEqual,
-            self.t,
-            self.dense_min_rows as i64,
-        );
-        self.b.ins().brif(big_enough, big, &[], small, &[]);
-        self.b.switch_to_block(big);
-        self.b.seal_block(big);
-        let wp = self.data_ptr(l.w);
-        let sp = self.data_ptr(l.scale);
-        let bp = match l.bias {
-            Some(o) => self.data_ptr(o),
-            None => self.iconst(0),
+        let args = |g: &mut Self| {
+            let wp = g.data_ptr(l.w);
+            let sp = g.data_ptr(l.scale);
+            let bp = match l.bias {
+                Some(o) => g.data_ptr(o),
+                None => g.iconst(0),
+            };
+            vec![
+                xb,
+                g.iconst(ldx),
+                g.t,
+                wp,
+                sp,
+                bp,
+                ob,
+                g.iconst(ldo),
+                g.iconst(l.k),
+                g.iconst(l.n),
+                g.iconst(l.act.code() | usize::from(l.unit_input) << 8),
+            ]
         };
-        let a = [
-            xb,
-            self.iconst(ldx),
-            self.t,
-            wp,
-            sp,
-            bp,
-            ob,
-            self.iconst(ldo),
-            self.iconst(l.k),
-            self.iconst(l.n),
-            self.iconst(l.act.code() | usize::from(l.unit_input) << 8),
-        ];
-        self.b.ins().call(f, &a);
-        self.b.ins().jump(join, &[]);
-        self.b.switch_to_block(small);
-        self.b.seal_block(small);
-        self.dense_int8(xb, ldx, ob, ldo, l);
-        self.b.ins().jump(join, &[]);
-        self.b.switch_to_block(join);
-        self.b.seal_block(join);
+        self.call_for_big_tiles(f, args, |g| g.dense_int8(xb, ldx, ob, ldo, l));
     }
 }

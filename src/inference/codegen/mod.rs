@@ -576,44 +576,60 @@ impl Gen<'_, '_> {
                     self.dense_panels(xb, x.stride, ob, out.stride, k, n, w, bias, act);
                     return;
                 };
-                let big = self.b.create_block();
-                let small = self.b.create_block();
-                let join = self.b.create_block();
-                let big_enough = self.b.ins().icmp_imm_u(
-                    IntCC::UnsignedGreaterThanOrEqual,
-                    self.t,
-                    self.dense_min_rows as i64,
-                );
-                self.b.ins().brif(big_enough, big, &[], small, &[]);
-                self.b.switch_to_block(big);
-                self.b.seal_block(big);
-                let wp = self.data_ptr(w);
-                let bp = match bias {
-                    Some(o) => self.data_ptr(o),
-                    None => self.iconst(0),
+                let args = |g: &mut Self| {
+                    let wp = g.data_ptr(w);
+                    let bp = match bias {
+                        Some(o) => g.data_ptr(o),
+                        None => g.iconst(0),
+                    };
+                    vec![
+                        xb,
+                        g.iconst(x.stride),
+                        g.t,
+                        wp,
+                        bp,
+                        ob,
+                        g.iconst(out.stride),
+                        g.iconst(k),
+                        g.iconst(n),
+                        g.iconst(act.code()),
+                    ]
                 };
-                let a = [
-                    xb,
-                    self.iconst(x.stride),
-                    self.t,
-                    wp,
-                    bp,
-                    ob,
-                    self.iconst(out.stride),
-                    self.iconst(k),
-                    self.iconst(n),
-                    self.iconst(act.code()),
-                ];
-                self.b.ins().call(f, &a);
-                self.b.ins().jump(join, &[]);
-                self.b.switch_to_block(small);
-                self.b.seal_block(small);
-                self.dense_panels(xb, x.stride, ob, out.stride, k, n, w, bias, act);
-                self.b.ins().jump(join, &[]);
-                self.b.switch_to_block(join);
-                self.b.seal_block(join);
+                self.call_for_big_tiles(f, args, |g| {
+                    g.dense_panels(xb, x.stride, ob, out.stride, k, n, w, bias, act)
+                });
             }
         }
+    }
+
+    /// Tiles of at least `dense_min_rows` rows call the host kernel `f` with the arguments
+    /// `args` builds; smaller ones run the `inline` code.
+    fn call_for_big_tiles(
+        &mut self,
+        f: FuncRef,
+        args: impl FnOnce(&mut Self) -> Vec<Value>,
+        inline: impl FnOnce(&mut Self),
+    ) {
+        let big = self.b.create_block();
+        let small = self.b.create_block();
+        let join = self.b.create_block();
+        let big_enough = self.b.ins().icmp_imm_u(
+            IntCC::UnsignedGreaterThanOrEqual,
+            self.t,
+            self.dense_min_rows as i64,
+        );
+        self.b.ins().brif(big_enough, big, &[], small, &[]);
+        self.b.switch_to_block(big);
+        self.b.seal_block(big);
+        let a = args(self);
+        self.b.ins().call(f, &a);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(small);
+        self.b.seal_block(small);
+        inline(self);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
     }
 
     /// `rows` rows (at `x`, `out`) × `panels`: the register-blocked micro-kernel. Weights
