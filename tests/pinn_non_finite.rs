@@ -91,6 +91,20 @@ fn adam_stops_on_nan_and_keeps_the_last_finite_parameters() {
     assert!(again_report.non_finite.is_none());
     assert_eq!(flatten_params(&kept), flatten_params(&again));
 
+    // Adam ending right after the update that made the loss NaN: the check before L-BFGS
+    // keeps the same parameters
+    let (late, late_report) = Trainer::new(&problem, config(good + 1))
+        .train(model(), &device)
+        .unwrap();
+    let late_msg = late_report.non_finite.expect("the last update gave NaN");
+    assert!(
+        late_msg.contains(&format!("Adam step {} ", good + 2)),
+        "{late_msg}"
+    );
+    assert_eq!(late_report.adam_steps, good);
+    assert_eq!(late_report.final_loss, report.final_loss);
+    assert_eq!(flatten_params(&late), flatten_params(&kept));
+
     // and their loss is finite and is the reported one
     let points = problem.domain().sample(
         64,

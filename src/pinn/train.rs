@@ -138,6 +138,29 @@ fn loss_value<B: AutodiffBackend, P: PinnProblem>(
         .elem::<f64>())
 }
 
+/// Adam met a non-finite loss (`why`): the last parameters whose loss was finite, with the
+/// message saying so, recorded in `report` (steps, loss, `non_finite`); an error if even the
+/// initial parameters gave a non-finite loss.
+fn keep_last_good<B: AutodiffBackend>(
+    why: String,
+    last_good: Option<(PinnMlp<B>, f64, usize)>,
+    report: &mut TrainReport,
+) -> Result<(PinnMlp<B>, String), PinnError> {
+    let Some((good, good_loss, good_step)) = last_good else {
+        return Err(PinnError::NonFinite(format!(
+            "{why}; the initial parameters already give a non-finite loss"
+        )));
+    };
+    let msg = format!(
+        "{why}; training stopped, keeping the parameters after {good_step} Adam update(s) \
+         (loss {good_loss:.4e})"
+    );
+    report.non_finite = Some(msg.clone());
+    report.adam_steps = good_step;
+    report.final_loss = good_loss;
+    Ok((good, msg))
+}
+
 /// Names the phase, the step, the loss term and how many collocation points have a
 /// non-finite residual.
 fn non_finite_message<B: AutodiffBackend, P: PinnProblem>(
@@ -236,22 +259,11 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
             let value = loss.clone().into_scalar().elem::<f64>();
             if !value.is_finite() {
                 let why = non_finite_message(self.problem, &batch, &model, "Adam", step, value);
-                let Some((good, good_loss, good_step)) = last_good.take() else {
-                    return Err(PinnError::NonFinite(format!(
-                        "{why}; the initial parameters already give a non-finite loss"
-                    )));
-                };
-                let msg = format!(
-                    "{why}; training stopped, keeping the parameters after {good_step} \
-                     Adam update(s) (loss {good_loss:.4e})"
-                );
+                let (good, msg) = keep_last_good(why, last_good.take(), &mut report)?;
                 progress.note(&msg);
                 report.lines.extend_from_slice(progress.lines());
-                report.non_finite = Some(msg);
-                report.adam_steps = good_step;
                 report.adam_s = start.elapsed().as_secs_f64();
                 report.train_s = report.adam_s;
-                report.final_loss = good_loss;
                 return Ok((good, report));
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -293,23 +305,10 @@ impl<'a, P: PinnProblem> Trainer<'a, P> {
                 report.adam_steps + 1,
                 start_loss,
             );
-            return match last_good {
-                Some((good, good_loss, good_step)) => {
-                    let msg = format!(
-                        "{why}; training stopped, keeping the parameters after {good_step} \
-                         Adam update(s) (loss {good_loss:.4e})"
-                    );
-                    report.lines.push(format!("adam: {msg}"));
-                    report.non_finite = Some(msg);
-                    report.adam_steps = good_step;
-                    report.final_loss = good_loss;
-                    report.train_s = start.elapsed().as_secs_f64();
-                    Ok((good, report))
-                }
-                None => Err(PinnError::NonFinite(format!(
-                    "{why}; the initial parameters already give a non-finite loss"
-                ))),
-            };
+            let (good, msg) = keep_last_good(why, last_good, &mut report)?;
+            report.lines.push(format!("adam: {msg}"));
+            report.train_s = start.elapsed().as_secs_f64();
+            return Ok((good, report));
         }
         if cfg.lbfgs_iters > 0 {
             if cfg.resample_before_lbfgs && cfg.resample_every > 0 {
