@@ -3,7 +3,7 @@
 //!
 //! burn-fusion records every operation of a [`PinnJitBackend`](crate::PinnJitBackend) tensor
 //! into a stream instead of running it. When the stream must be executed (a tensor is read, or
-//! the stream grows long), burn-fusion offers the operations to our fusers ([`fusers`]); a run
+//! the stream grows long), burn-fusion offers the operations to our fusers (`fusers`); a run
 //! they accept becomes one [`PinnOptimization`], the rest run one by one on
 //! [`PinnCpu`](crate::backend::PinnCpu). burn-fusion caches optimizations by the shape of the
 //! stream segment, so a training loop builds each one once.

@@ -132,7 +132,24 @@ impl JetSpec {
 /// A batch of truncated second-order Taylor expansions: value, gradient and selected second
 /// derivatives of `W` features at `N` points, with respect to the network inputs.
 ///
-/// See the [module documentation](self) for the propagation rules and an example.
+/// The rules are the chain and product rules truncated at order two: a linear map
+/// `z = h W + b` sends every channel through `W` (only the value gets `b`); an element-wise
+/// `a = f(z)` gives `a_i = f'(z) z_i` and `a_ij = f''(z) z_i z_j + f'(z) z_ij`; a product
+/// `p = u v` gives `p_i = u_i v + u v_i` and `p_ij = u_ij v + u_i v_j + u_j v_i + u v_ij`.
+///
+/// ```
+/// use burn::tensor::Tensor;
+/// use burn_flex::Flex;
+/// use pinn_jit::pinn::{Jet, JetSpec};
+///
+/// // u(x, t) = sin(x) · t at (0.5, 2), with u_xx.
+/// let spec = JetSpec::new(2).with_second(&[(0, 0)]);
+/// let pts = Tensor::<Flex, 2>::from_floats([[0.5, 2.0]], &Default::default());
+/// let x = Jet::coordinate(pts.clone(), &spec, 0).unwrap();
+/// let t = Jet::coordinate(pts, &spec, 1).unwrap();
+/// let u_xx: f32 = (x.sin() * t).d2(0, 0).unwrap().into_scalar();
+/// assert!((u_xx + 0.5f32.sin() * 2.0).abs() < 1e-6);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Jet<B: Backend> {
     value: Tensor<B, 2>,

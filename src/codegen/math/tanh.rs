@@ -74,7 +74,7 @@ const TANH_ONE: f64 = 9.010_913_848_876_953;
 
 /// `tanh(x)` for `f32`/`f32x4` values (max error 5 ULP vs std with FMA, 6 without).
 ///
-/// [`rational_tanh`], then exactly ±1 from `|x| ≈ 9.01` (where std's `tanh` is ±1), so that
+/// `rational_tanh`, then exactly ±1 from `|x| ≈ 9.01` (where std's `tanh` is ±1), so that
 /// saturated units have exactly zero derivative `1 − y²`; odd, `tanh(-0.0) = -0.0`, exact for
 /// subnormals, NaN → NaN.
 pub fn emit_tanh(b: &mut FunctionBuilder, cx: MathCx, x: Value) -> Value {
