@@ -7,7 +7,7 @@
 //! - [`Ref`]: `burn_ndarray::NdArray`, an independent reference implementation.
 //!
 //! The helpers here are shared by the test files under `tests/`: value and shape strategies
-//! for proptest ([`floats`], [`shape`], [`tensor`], …), the comparison [`assert_close`] /
+//! for proptest ([`float_finite`], [`shape`], [`tensor`], …), the comparison [`assert_close`] /
 //! [`close`] with a [`Tol`], the [`run`] driver and the [`triple!`] / [`pair!`] macros that run
 //! a program `fn prog<B: Backend>(..) -> impl Outputs` on the backends and compare.
 
