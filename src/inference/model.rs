@@ -100,6 +100,12 @@ impl std::fmt::Debug for CompiledModel {
     }
 }
 
+/// Parallel batches are split into chunks of a multiple of this many rows: the x86 dense
+/// kernel's row block, so that every chunk but the last runs full blocks, and the chunks stay
+/// within a few rows of each other (rounding to whole tiles of up to 60 rows left one thread
+/// 5 % more work at batch 4096).
+const SPLIT_ROWS: usize = 6;
+
 /// Scratch that lives on the stack of `infer_into` (64 KiB); larger plans use a per-thread
 /// buffer allocated on first use.
 const STACK_SCRATCH: usize = 16 * 1024;
@@ -297,7 +303,7 @@ impl CompiledModel {
         }
         let threads = rayon::current_num_threads();
         if rows >= self.parallel_min_rows && threads > 1 {
-            let per = rows.div_ceil(threads).next_multiple_of(self.tile_rows);
+            let per = rows.div_ceil(threads).next_multiple_of(SPLIT_ROWS);
             input
                 .par_chunks(per * self.input_width)
                 .zip(output.par_chunks_mut(per * self.output_width))
