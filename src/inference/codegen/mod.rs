@@ -290,6 +290,16 @@ struct Gen<'a, 'f> {
     t: Value,
 }
 
+/// One row of an element-wise map: per operand its row pointer (and whether it is broadcast),
+/// the broadcast operands' splats, the output row, the program.
+struct MapSpan<'s> {
+    row: &'s [(Value, bool)],
+    splats: &'s [Option<Value>],
+    orow: Value,
+    spec: &'s crate::kernel::KernelSpec,
+    tables: Tables,
+}
+
 /// Element loads and stores: in bounds by the function's contract, possibly unaligned.
 fn mem() -> MemFlagsData {
     MemFlagsData::trusted()
@@ -492,41 +502,43 @@ impl Gen<'_, '_> {
                 .collect();
             let nvec = g.b.ins().ushr_imm_u(ncols, 2);
             let z = g.iconst(0);
-            g.for_each(z, nvec, 1, |g, i| {
-                let c = g.b.ins().ishl_imm_u(i, 4);
-                let ins: Vec<Value> = row
-                    .iter()
-                    .zip(&splats)
-                    .map(|(&(p, _), s)| match s {
-                        Some(v) => *v,
-                        None => {
-                            let a = g.b.ins().iadd(p, c);
-                            g.load4(a, 0)
-                        }
-                    })
-                    .collect();
-                let v = emit_spec(&mut g.b, g.cx, spec, &ins, g.calls, tables);
-                let a = g.b.ins().iadd(orow, c);
-                g.store_lanes(v, a, 0, 4);
-            });
+            let span = MapSpan {
+                row: &row,
+                splats: &splats,
+                orow,
+                spec,
+                tables,
+            };
+            g.map_columns(&span, z, nvec, 4);
             let tail0 = g.b.ins().ishl_imm_u(nvec, 2);
-            g.for_each(tail0, ncols, 1, |g, col| {
-                let c = g.b.ins().ishl_imm_u(col, 2);
-                let ins: Vec<Value> = row
-                    .iter()
-                    .zip(&splats)
-                    .map(|(&(p, _), s)| match s {
-                        Some(v) => *v,
-                        None => {
-                            let a = g.b.ins().iadd(p, c);
+            g.map_columns(&span, tail0, ncols, 1);
+        });
+    }
+
+    /// `spec` over one row's columns: `lanes` (4 or 1) columns per step for steps `lo .. hi`.
+    fn map_columns(&mut self, s: &MapSpan, lo: Value, hi: Value, lanes: usize) {
+        let shift = if lanes == 4 { 4 } else { 2 };
+        self.for_each(lo, hi, 1, |g, i| {
+            let c = g.b.ins().ishl_imm_u(i, shift);
+            let ins: Vec<Value> = s
+                .row
+                .iter()
+                .zip(s.splats)
+                .map(|(&(p, _), splat)| match splat {
+                    Some(v) => *v,
+                    None => {
+                        let a = g.b.ins().iadd(p, c);
+                        if lanes == 4 {
+                            g.load4(a, 0)
+                        } else {
                             g.splat1(a, 0)
                         }
-                    })
-                    .collect();
-                let v = emit_spec(&mut g.b, g.cx, spec, &ins, g.calls, tables);
-                let a = g.b.ins().iadd(orow, c);
-                g.store_lanes(v, a, 0, 1);
-            });
+                    }
+                })
+                .collect();
+            let v = emit_spec(&mut g.b, g.cx, s.spec, &ins, g.calls, s.tables);
+            let a = g.b.ins().iadd(s.orow, c);
+            g.store_lanes(v, a, 0, lanes);
         });
     }
 
