@@ -167,7 +167,7 @@ fn compiled_row(
     pool: &[f32],
     n1: usize,
     reps: usize,
-) -> (Row, Lat, Lat, f64) {
+) -> Row {
     let mut y1 = [0.0f32; 1];
     let b1 = latency(n1, |i| {
         let at = 2 * (i % 4096);
@@ -187,13 +187,12 @@ fn compiled_row(
         m.infer_into(pool, &mut y4096).expect("sizes match");
         black_box(&y4096);
     });
-    let row = Row {
+    Row {
         name,
         b1,
         b32_us: b32.p50,
         b4096_sps: tp,
-    };
-    (row, b1, b32, tp)
+    }
 }
 
 fn eager_row<B: Backend>(name: &'static str, m: &Mlp<B>, quick: bool) -> Row {
@@ -315,8 +314,8 @@ fn main() {
 
     let n1 = if quick { 20_000 } else { 200_000 };
     let reps = if quick { 200 } else { 1000 };
-    let (row, b1, b32, tp2) =
-        compiled_row("compiled (pinn_jit::inference)", &compiled, &pool, n1, reps);
+    let row = compiled_row("compiled (pinn_jit::inference)", &compiled, &pool, n1, reps);
+    let (b1, b32_us, tp2) = (row.b1, row.b32_us, row.b4096_sps);
     let tp1 = {
         let mut y4096 = vec![0.0f32; 4096];
         throughput(4096, reps, || {
@@ -343,7 +342,8 @@ fn main() {
         .sum();
     let den: f64 = got.iter().map(|b| f64::from(*b).powi(2)).sum();
     let int8_delta = (num / den).sqrt();
-    let (int8_row, i1, _, itp) = compiled_row("compiled, int8 weights", &int8, &pool, n1, reps);
+    let int8_row = compiled_row("compiled, int8 weights", &int8, &pool, n1, reps);
+    let (i1, itp) = (int8_row.b1, int8_row.b4096_sps);
     let rows = [
         row,
         int8_row,
@@ -399,7 +399,7 @@ fn main() {
         "real_time: p50_us={:.3} p99_us={:.3} batch32_us={:.3} throughput_sps={:.0} speedup_vs_flex_b1={:.1} speedup_vs_flex_b4096={:.1}",
         b1.p50,
         b1.p99,
-        b32.p50,
+        b32_us,
         tp2,
         flex_row.b1.p50 / b1.p50,
         tp2 / flex_row.b4096_sps
