@@ -223,7 +223,7 @@ struct Options {
     default_adam: usize,
     default_lbfgs: usize,
     default_run_only: bool,
-    jit_only: bool,
+    jit_only: usize,
 }
 
 fn parse() -> Result<Options, String> {
@@ -233,7 +233,7 @@ fn parse() -> Result<Options, String> {
         default_adam: 20,
         default_lbfgs: 10,
         default_run_only: false,
-        jit_only: false,
+        jit_only: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -251,7 +251,7 @@ fn parse() -> Result<Options, String> {
             "--default-adam" => o.default_adam = num(&v)?,
             "--default-lbfgs" => o.default_lbfgs = num(&v)?,
             "--default-run-only" => o.default_run_only = v == "1",
-            "--jit-only" => o.jit_only = v == "1",
+            "--jit-only" => o.jit_only = num(&v)?,
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -264,7 +264,7 @@ const USAGE: &str = "usage: pinn_step_bench [--peers DIR] [--steps N] [--default
                      --default-adam N    Adam steps of the default-recipe memory run [20]\n  \
                      --default-lbfgs N   L-BFGS iterations of that run [10]\n  \
                      --default-run-only 1  only the default-recipe memory run (one line)\n  \
-                     --jit-only 1        only PinnJitBackend's N_f = 8192 step (for a profiler)\n";
+                     --jit-only N_F      only PinnJitBackend's step at N_f = N_F (for a profiler)\n";
 
 fn mib(b: usize) -> f64 {
     b as f64 / (1024.0 * 1024.0)
@@ -406,10 +406,10 @@ fn run(o: &Options) -> Result<(), PinnError> {
     Ok(())
 }
 
-/// Only PinnJitBackend's derivative step at N_f = 8192, for a profiler: one line.
+/// Only PinnJitBackend's derivative step at N_f = `o.jit_only`, for a profiler: one line.
 fn jit_only(o: &Options) -> Result<(), PinnError> {
     pinn_jit::runtime::memory::keep_freed_memory();
-    let t = measure_steps::<Autodiff<PinnJitBackend>>(&o.dir, 8192, o.steps)?;
+    let t = measure_steps::<Autodiff<PinnJitBackend>>(&o.dir, o.jit_only, o.steps)?;
     println!(
         "jit_only: step_ms={:.2} plain_ms={:.2} loss10={:.7}",
         t.jet_ms, t.plain_ms, t.loss10
@@ -429,7 +429,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let result = if o.jit_only {
+    let result = if o.jit_only > 0 {
         jit_only(&o)
     } else if o.default_run_only {
         default_runs(&o)

@@ -6,4 +6,5 @@ pub mod launch;
 pub mod layout;
 pub mod memory;
 pub mod pace;
+pub mod pool;
 pub mod stats;

@@ -33,9 +33,9 @@ use burn_std::device::{DeviceId, DeviceService, DeviceServiceStage, ServerUtilit
 /// Operations between two markers.
 pub const MARK_EVERY: u64 = 4;
 /// Operations the user's thread may run ahead of the last marker the server has executed.
-pub const MAX_AHEAD: u64 = 12;
+pub const MAX_AHEAD: u64 = 16;
 /// How far ahead the user's thread is allowed to be when it wakes up again.
-pub const RESUME_AHEAD: u64 = 4;
+pub const RESUME_AHEAD: u64 = 8;
 
 /// The service whose tasks are the markers: it has no state of its own.
 struct Marker;
@@ -76,13 +76,21 @@ fn enabled() -> bool {
 /// The pacing state of the CPU device (the only device today), created on first use.
 fn cpu(device: DeviceId) -> &'static Pace {
     static CPU: OnceLock<Pace> = OnceLock::new();
-    CPU.get_or_init(|| Pace {
-        handle: DeviceHandle::new(device),
-        submitted: AtomicU64::new(0),
-        done: AtomicU64::new(0),
-        sleepers: AtomicU32::new(0),
-        lock: Mutex::new(()),
-        caught_up: Condvar::new(),
+    CPU.get_or_init(|| {
+        let handle = DeviceHandle::new(device);
+        // The marker service runs on the fusion server's thread: make that thread worker 0
+        // of a pool of its own before the operations that follow (see `runtime::pool`).
+        handle.submit(|_: &mut Marker| {
+            super::pool::adopt(super::pool::SERVER_POOL);
+        });
+        Pace {
+            handle,
+            submitted: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            sleepers: AtomicU32::new(0),
+            lock: Mutex::new(()),
+            caught_up: Condvar::new(),
+        }
     })
 }
 
@@ -97,14 +105,21 @@ pub fn waits() -> u64 {
 
 /// Spins (each a `spin_loop` hint) before the user's thread goes to sleep: a server that is
 /// about to reach the marker answers within a few microseconds, cheaper than a futex round trip.
-const SPINS_BEFORE_SLEEP: u32 = 2000;
+///
+/// Tuned with `pinn_step_bench --jit-only N_F` on the 2-core machine (2026-11-25): 2000 spins
+/// cost the Burgers step at N_f = 8192 about 5 % of all CPU samples (the spinning thread takes
+/// a core from the server's pool); 200 spins were ~1.5 ms faster, 20 no better. Bounds of
+/// 12/4 operations made the N_f = 1024 step slower than no pacing at all (8.4 vs 5.8 ms: the
+/// server ran dry between wake-ups); 16/8 gave 6.1 ms there and 24–25 ms at 8192 (37 ms
+/// unpaced).
+const SPINS_BEFORE_SLEEP: u32 = 200;
 
 /// Called by `PinnJitBackend` after forwarding one operation on the device `device`.
 pub fn after_op(device: DeviceId) {
+    let pace = cpu(device);
     if !enabled() {
         return;
     }
-    let pace = cpu(device);
     let n = pace.submitted.fetch_add(1, Ordering::Relaxed) + 1;
     if n.is_multiple_of(MARK_EVERY) {
         pace.handle.submit(move |_: &mut Marker| {
