@@ -104,6 +104,52 @@ pub fn matmul_f32_2d(lhs: &FlexTensor, rhs: &FlexTensor) -> Option<FlexTensor> {
     ))
 }
 
+/// `lhs × rhs` for a 2-D `f32` outer product `[m, 1] × [1, n]` (any strides, `m, n ≥ 1`): one
+/// multiplication per output element, written straight into a fresh contiguous output. `None`
+/// for anything else.
+///
+/// Autodiff's backward of a layer with one output (`[N, 1] × [1, W]`) is this shape. burn-flex's
+/// broadcasting multiply, which this replaces, first copies both operands out to full `m × n`
+/// tensors; the values are the same single products.
+pub fn outer_f32_2d(lhs: &FlexTensor, rhs: &FlexTensor) -> Option<FlexTensor> {
+    if lhs.dtype() != DType::F32 || rhs.dtype() != DType::F32 {
+        return None;
+    }
+    let (ll, rl) = (lhs.layout(), rhs.layout());
+    let (ls, rs) = (ll.shape(), rl.shape());
+    if ls.num_dims() != 2 || rs.num_dims() != 2 || ls[1] != 1 || rs[0] != 1 {
+        return None;
+    }
+    let (m, n) = (ls[0], rs[1]);
+    if m == 0 || n == 0 {
+        return None;
+    }
+    let (lhs_data, rhs_data) = (lhs.storage::<f32>(), rhs.storage::<f32>());
+    assert!(
+        in_bounds(ll, lhs_data.len()) && in_bounds(rl, rhs_data.len()),
+        "matmul: a view's strides address outside its storage (lhs {ll:?}, rhs {rl:?})"
+    );
+    // In bounds (asserted above), so the index arithmetic cannot leave the storage.
+    let at = |data: &[f32], layout: &Layout, i: usize, stride: isize| {
+        data[(layout.start_offset() as isize + i as isize * stride) as usize]
+    };
+    let col: Vec<f32> = (0..m)
+        .map(|i| at(lhs_data, ll, i, ll.strides()[0]))
+        .collect();
+    let row: Vec<f32> = (0..n)
+        .map(|j| at(rhs_data, rl, j, rl.strides()[1]))
+        .collect();
+    let mut out: Vec<f32> = Vec::with_capacity(m * n);
+    for &a in &col {
+        out.extend(row.iter().map(|&b| a * b));
+    }
+    Some(FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(Shape::from(vec![m, n])),
+        DType::F32,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +264,79 @@ mod tests {
         );
         let rhs = tensor(values(6, 4), [3, 2]);
         let _ = matmul_f32_2d(&lhs, &rhs);
+    }
+    #[test]
+    fn outer_products_equal_burn_flex_bit_for_bit_through_any_strides() {
+        use burn_backend::ops::FloatTensorOps;
+        use burn_flex::Flex;
+        let special = [
+            f32::NAN,
+            f32::INFINITY,
+            -f32::INFINITY,
+            -0.0,
+            0.0,
+            1e-40,
+            -3.5,
+        ];
+        for (m, n) in [(1, 1), (7, 1), (1, 9), (33, 64), (8192, 3)] {
+            let mut a = values(m, 5);
+            let mut b = values(n, 6);
+            for (i, v) in special.iter().enumerate() {
+                if i < m {
+                    a[i] = *v;
+                }
+                if i < n {
+                    b[n - 1 - i] = *v;
+                }
+            }
+            // lhs: every other element of a 2m buffer (row stride 2); rhs: a flipped row.
+            let mut spread = vec![9.0f32; 2 * m];
+            for (i, v) in a.iter().enumerate() {
+                spread[2 * i] = *v;
+            }
+            let lhs = FlexTensor::new(
+                Bytes::from_elems(spread),
+                Layout::new(Shape::from(vec![m, 1]), vec![2, 1], 0),
+                DType::F32,
+            );
+            let flipped: Vec<f32> = b.iter().rev().copied().collect();
+            let rhs = FlexTensor::new(
+                Bytes::from_elems(flipped),
+                Layout::new(Shape::from(vec![1, n]), vec![n as isize, -1], n - 1),
+                DType::F32,
+            );
+            let got = outer_f32_2d(&lhs, &rhs).expect("2-D outer product");
+            let want = Flex::float_mul(tensor(a.clone(), [m, 1]), tensor(b.clone(), [1, n]));
+            let want = want.to_contiguous();
+            assert_eq!(got.layout().shape(), want.layout().shape());
+            for (i, (g, w)) in got
+                .storage::<f32>()
+                .iter()
+                .zip(want.storage::<f32>())
+                .enumerate()
+            {
+                assert!(
+                    g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                    "({m}, {n}) element {i}: {g} vs {w}"
+                );
+                let product = a[i / n] * b[i % n];
+                assert!(
+                    g.to_bits() == product.to_bits() || (g.is_nan() && product.is_nan()),
+                    "({m}, {n}) element {i}: {g} vs {product}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn outer_product_leaves_other_shapes_to_the_caller() {
+        let col = tensor(values(3, 1), [3, 1]);
+        assert!(outer_f32_2d(&col, &tensor(values(2, 2), [1, 2])).is_some());
+        assert!(
+            outer_f32_2d(&tensor(values(6, 1), [3, 2]), &tensor(values(8, 2), [2, 4])).is_none()
+        );
+        assert!(outer_f32_2d(&col, &tensor(vec![], [1, 0])).is_none());
+        let f64s = FlexTensor::from_data(TensorData::new(vec![1.0f64; 3], [3, 1]));
+        assert!(outer_f32_2d(&f64s, &f64s).is_none());
     }
 }

@@ -26,6 +26,9 @@ impl FloatTensorOps<Self> for PinnCpu {
             // `[.., m, 1] × [.., 1, n]` is a broadcast product: one multiplication per output
             // element (bit-identical to the GEMM, which adds it to zero), without the GEMM's
             // packing, which costs tens of times more for this shape.
+            if let Some(out) = gemm::outer_f32_2d(&lhs, &rhs) {
+                return out;
+            }
             return Flex::float_mul(lhs, rhs);
         }
         if let Some(out) = gemm::matmul_f32_2d(&lhs, &rhs) {
