@@ -130,8 +130,12 @@ fn loss_value<B: AutodiffBackend, P: PinnProblem>(
     batch: &AnsatzBatch<B>,
     model: &PinnMlp<B>,
 ) -> Result<f64, PinnError> {
+    // Without gradient tracking: a loss that is never differentiated must not leave its tape
+    // behind (Burn's autodiff keeps an untraversed graph's saved tensors until a later
+    // backward pass clears it, which doubled the peak heap of the first L-BFGS evaluation).
+    let model = model.clone().no_grad();
     Ok(batch
-        .residual(problem, model)?
+        .residual(problem, &model)?
         .square()
         .mean()
         .into_scalar()
@@ -172,7 +176,7 @@ fn non_finite_message<B: AutodiffBackend, P: PinnProblem>(
     value: f64,
 ) -> String {
     let bad = batch
-        .residual(problem, model)
+        .residual(problem, &model.clone().no_grad())
         .map(|r| {
             let data = r.into_data().convert::<f64>();
             let v = data
