@@ -38,6 +38,19 @@ fn in_bounds(layout: &Layout, len: usize) -> bool {
     start + lo >= 0 && start + hi < len as isize
 }
 
+/// The `f32` storages of two non-empty 2-D views, after checking that every element of each
+/// view lies inside its storage. burn-flex's layouts always do; checking costs nothing next to
+/// the product and turns a broken invariant into a panic instead of an out-of-bounds read.
+fn checked_storages<'a>(lhs: &'a FlexTensor, rhs: &'a FlexTensor) -> (&'a [f32], &'a [f32]) {
+    let (ll, rl) = (lhs.layout(), rhs.layout());
+    let (lhs_data, rhs_data) = (lhs.storage::<f32>(), rhs.storage::<f32>());
+    assert!(
+        in_bounds(ll, lhs_data.len()) && in_bounds(rl, rhs_data.len()),
+        "matmul: a view's strides address outside its storage (lhs {ll:?}, rhs {rl:?})"
+    );
+    (lhs_data, rhs_data)
+}
+
 /// `lhs × rhs` for 2-D `f32` tensors with at least one element in every dimension (any strides,
 /// including broadcast and flipped views). `None` for anything else, which the caller hands to
 /// burn-flex.
@@ -54,13 +67,7 @@ pub fn matmul_f32_2d(lhs: &FlexTensor, rhs: &FlexTensor) -> Option<FlexTensor> {
     if m == 0 || k == 0 || n == 0 || rs[0] != k {
         return None;
     }
-    let (lhs_data, rhs_data) = (lhs.storage::<f32>(), rhs.storage::<f32>());
-    // burn-flex's layouts always address inside their storage; checking costs nothing next to
-    // the product and turns a broken invariant into a panic instead of an out-of-bounds read.
-    assert!(
-        in_bounds(ll, lhs_data.len()) && in_bounds(rl, rhs_data.len()),
-        "matmul: a view's strides address outside its storage (lhs {ll:?}, rhs {rl:?})"
-    );
+    let (lhs_data, rhs_data) = checked_storages(lhs, rhs);
     let (lrs, lcs) = (ll.strides()[0], ll.strides()[1]);
     let (rrs, rcs) = (rl.strides()[0], rl.strides()[1]);
     let parallelism = if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_THRESHOLD {
@@ -124,12 +131,8 @@ pub fn outer_f32_2d(lhs: &FlexTensor, rhs: &FlexTensor) -> Option<FlexTensor> {
     if m == 0 || n == 0 {
         return None;
     }
-    let (lhs_data, rhs_data) = (lhs.storage::<f32>(), rhs.storage::<f32>());
-    assert!(
-        in_bounds(ll, lhs_data.len()) && in_bounds(rl, rhs_data.len()),
-        "matmul: a view's strides address outside its storage (lhs {ll:?}, rhs {rl:?})"
-    );
-    // In bounds (asserted above), so the index arithmetic cannot leave the storage.
+    let (lhs_data, rhs_data) = checked_storages(lhs, rhs);
+    // In bounds (checked above), so the index arithmetic cannot leave the storage.
     let at = |data: &[f32], layout: &Layout, i: usize, stride: isize| {
         data[(layout.start_offset() as isize + i as isize * stride) as usize]
     };
